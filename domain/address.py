@@ -1,0 +1,196 @@
+"""The address aggregate: one per normalized recipient address, holding its whole history.
+
+Event names, this module path and the event fields are a stored contract (see
+``tests/domain/test_topics.py``): change them only with ``register_topic``, ``class_version``
+and upcasters. ``@event`` bodies only change state; commands validate first and refuse by
+raising, and return ``False`` for a report the aggregate has already recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.addresses import address_id
+
+
+def report_key(kind: str, ref: str) -> str:
+    """The idempotency key of a report within one address (the aggregate is the recipient)."""
+    return f"{kind}:{ref}"
+
+
+class Address(Aggregate):
+    """A recipient address and every fact recorded about it, oldest first."""
+
+    @staticmethod
+    def create_id(address: str) -> UUID:
+        return address_id(address)
+
+    @event("Registered")
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.seen: set[str] = set()
+
+    # -- sends -------------------------------------------------------------------------------
+
+    def record_sent(
+        self, *, message_id: str, sender: str | None, profile_id: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """Record a send SES accepted; a repeated message id changes nothing."""
+        if report_key("sent", message_id) in self.seen:
+            return False
+        self._message_sent(message_id, sender, profile_id, occurred_at, source)
+        return True
+
+    @event("MessageSent")
+    def _message_sent(
+        self, message_id: str, sender: str | None, profile_id: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("sent", message_id))
+
+    def record_send_blocked(
+        self, *, status: str, reason: str | None, sender: str | None, profile_id: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """Record a send attempt refused because the address was not sendable."""
+        self._send_blocked(status, reason, sender, profile_id, occurred_at, source)
+        return True
+
+    @event("SendBlocked")
+    def _send_blocked(
+        self, status: str, reason: str | None, sender: str | None, profile_id: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        pass
+
+    # -- reports from SES --------------------------------------------------------------------
+
+    def record_delivery(
+        self, *, message_id: str, sender: str | None, reporting_mta: str | None,
+        smtp_response: str | None, occurred_at: datetime, source: str,
+    ) -> bool:
+        """Record a delivery; the same message id delivered twice changes nothing."""
+        if report_key("delivery", message_id) in self.seen:
+            return False
+        self._delivered(message_id, sender, reporting_mta, smtp_response, occurred_at, source)
+        return True
+
+    @event("Delivered")
+    def _delivered(
+        self, message_id: str, sender: str | None, reporting_mta: str | None,
+        smtp_response: str | None, occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("delivery", message_id))
+
+    def record_bounce(
+        self, *, permanent: bool, message_id: str | None, feedback_id: str,
+        bounce_type: str, bounce_subtype: str, diagnostic: str | None, status_code: str | None,
+        action: str | None, reporting_mta: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """Record a hard (``permanent``) or soft bounce once per SES feedback id."""
+        if report_key("feedback", feedback_id) in self.seen:
+            return False
+        record = self._hard_bounced if permanent else self._soft_bounced
+        record(
+            message_id, feedback_id, bounce_type, bounce_subtype, diagnostic, status_code,
+            action, reporting_mta, sender, occurred_at, source,
+        )
+        return True
+
+    @event("HardBounced")
+    def _hard_bounced(
+        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
+        diagnostic: str | None, status_code: str | None, action: str | None,
+        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("feedback", feedback_id))
+
+    @event("SoftBounced")
+    def _soft_bounced(
+        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
+        diagnostic: str | None, status_code: str | None, action: str | None,
+        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("feedback", feedback_id))
+
+    def record_complaint(
+        self, *, message_id: str | None, feedback_id: str, feedback_type: str | None,
+        complaint_subtype: str | None, user_agent: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """Record a complaint once per SES feedback id."""
+        if report_key("feedback", feedback_id) in self.seen:
+            return False
+        self._complained(
+            message_id, feedback_id, feedback_type, complaint_subtype, user_agent, sender,
+            occurred_at, source,
+        )
+        return True
+
+    @event("Complained")
+    def _complained(
+        self, message_id: str | None, feedback_id: str, feedback_type: str | None,
+        complaint_subtype: str | None, user_agent: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("feedback", feedback_id))
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def record_email_changed_to(
+        self, *, profile_id: str, new_address: str, actor: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """The profile left this address for ``new_address``."""
+        self._email_changed_to(profile_id, new_address, actor, occurred_at, source)
+        return True
+
+    @event("EmailChangedTo")
+    def _email_changed_to(
+        self, profile_id: str, new_address: str, actor: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        pass
+
+    def record_email_changed_from(
+        self, *, profile_id: str, old_address: str | None, actor: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """The profile arrived at this address (from ``old_address``, if it had one)."""
+        self._email_changed_from(profile_id, old_address, actor, occurred_at, source)
+        return True
+
+    @event("EmailChangedFrom")
+    def _email_changed_from(
+        self, profile_id: str, old_address: str | None, actor: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        pass
+
+    # -- admin actions -----------------------------------------------------------------------
+
+    def reset(self, *, actor: str, reason: str, consent: str | None,
+              occurred_at: datetime, source: str) -> bool:
+        """Return the address to ``ok`` and restart the limits' counters; history stays."""
+        self._status_reset(actor, reason, consent, occurred_at, source)
+        return True
+
+    @event("StatusReset")
+    def _status_reset(
+        self, actor: str, reason: str, consent: str | None, occurred_at: datetime, source: str,
+    ) -> None:
+        pass
+
+    def suppress(self, *, actor: str, reason: str, occurred_at: datetime, source: str) -> bool:
+        """Block the address by an operator's decision."""
+        self._suppressed(actor, reason, occurred_at, source)
+        return True
+
+    @event("Suppressed")
+    def _suppressed(self, actor: str, reason: str, occurred_at: datetime, source: str) -> None:
+        pass

@@ -1,0 +1,37 @@
+"""Expected business errors. The API maps each class to one 4xx answer."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every expected business error; ``code`` is the stable machine name."""
+
+    code = "ledger_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidAddress(LedgerError):
+    """The text is not a syntactically valid email address."""
+
+    code = "invalid_address"
+
+
+class InvalidCommand(LedgerError):
+    """A command's arguments break a rule (a missing reason, an empty id, ...)."""
+
+    code = "invalid_command"
+
+
+class ConsentRequired(LedgerError):
+    """Lifting a complaint needs the admin role and the recipient's consent note."""
+
+    code = "consent_required"
+
+
+class ProfileNotFound(LedgerError):
+    """No profile with that id has ever been recorded."""
+
+    code = "profile_not_found"

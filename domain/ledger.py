@@ -1,0 +1,133 @@
+"""The ledger application: the only write path for address events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError
+
+from domain.address import Address
+from domain.addresses import address_id
+from domain.errors import ConsentRequired, InvalidCommand
+from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, verdict
+from domain.reports import Report
+
+Command = Callable[[Address], bool]
+CONFLICT_RETRIES = 8
+
+
+class Ledger(Application[UUID]):
+    """Records facts about addresses; every change is an event on an ``Address``.
+
+    Observers in ``committed`` are called with the last notification id after each commit
+    (the projections catch up there, which gives read-your-writes).
+    """
+
+    name = "bounceledger"
+
+    def __init__(self, env: Mapping[str, str], policy: Policy | None = None) -> None:
+        super().__init__(dict(env))
+        self.policy = policy or Policy()
+        self.committed: list[Callable[[int], None]] = []
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record(self, *reports: Report) -> list[bool]:
+        """Store reports in one transaction; ``False`` marks a duplicate that changed nothing."""
+        return self.apply_commands([(r.address, r.apply_to) for r in reports])
+
+    def reset(self, address: str, *, actor: str, reason: str, consent: str | None,
+              is_admin: bool, occurred_at: datetime, source: str) -> None:
+        """Return the address to ``ok``; lifting a complaint needs an admin and consent."""
+        reason, consent = _required(reason, "reason"), (consent or "").strip() or None
+        if self.verdict(address).status == COMPLAINED and not (is_admin and consent):
+            raise ConsentRequired(
+                "a complaint is the recipient's own word: lifting it needs the admin role "
+                "and a consent note"
+            )
+        self.apply_commands([(address, lambda a: a.reset(
+            actor=actor, reason=reason, consent=consent, occurred_at=occurred_at, source=source,
+        ))])
+
+    def suppress(self, address: str, *, actor: str, reason: str,
+                 occurred_at: datetime, source: str) -> None:
+        """Block the address by an operator's decision."""
+        reason = _required(reason, "reason")
+        self.apply_commands([(address, lambda a: a.suppress(
+            actor=actor, reason=reason, occurred_at=occurred_at, source=source,
+        ))])
+
+    def change_email(self, profile_id: str, *, old_address: str | None, new_address: str,
+                     actor: str | None, occurred_at: datetime, source: str) -> bool:
+        """Move a profile to ``new_address``; both addresses are saved in one transaction."""
+        profile_id = _required(profile_id, "profile_id")
+        if old_address == new_address:
+            return False
+        commands: list[tuple[str, Command]] = [(new_address, lambda a: a.record_email_changed_from(
+            profile_id=profile_id, old_address=old_address, actor=actor,
+            occurred_at=occurred_at, source=source,
+        ))]
+        if old_address is not None:
+            commands.insert(0, (old_address, lambda a: a.record_email_changed_to(
+                profile_id=profile_id, new_address=new_address, actor=actor,
+                occurred_at=occurred_at, source=source,
+            )))
+        self.apply_commands(commands)
+        return True
+
+    def apply_commands(self, commands: Sequence[tuple[str, Command]]) -> list[bool]:
+        """Run commands on their aggregates and save them all at once, retrying on conflict."""
+        for attempt in range(CONFLICT_RETRIES):
+            aggregates: dict[str, Address] = {}
+            results = []
+            for address, command in commands:
+                if address not in aggregates:
+                    aggregates[address] = self._load_or_create(address)
+                results.append(command(aggregates[address]))
+            changed = [a for a in aggregates.values() if a.pending_events]
+            if not changed:
+                return results
+            try:
+                recordings = self.save(*changed)
+            except RecordConflictError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            last = max(r.notification.id for r in recordings)
+            for observer in self.committed:
+                observer(last)
+            return results
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _load_or_create(self, address: str) -> Address:
+        try:
+            return self.repository.get(address_id(address))
+        except AggregateNotFoundError:
+            return Address(address=address)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def history(self, address: str) -> list[Any]:
+        """Every event of the address, oldest first (empty for an address never seen)."""
+        return list(self.events.get(address_id(address)))
+
+    def standing(self, address: str, until: datetime | None = None) -> Standing:
+        """Fold the address's events (those recorded up to ``until``) under the policy."""
+        events = self.history(address)
+        if until is not None:
+            events = [e for e in events if e.timestamp <= until]
+        return fold(events, self.policy)
+
+    def verdict(self, address: str, until: datetime | None = None) -> Verdict:
+        return verdict(self.standing(address, until), self.policy)
+
+
+def _required(value: str | None, name: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidCommand(f"{name} is required")
+    return text

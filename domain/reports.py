@@ -1,0 +1,126 @@
+"""Facts about one address as plain values; ``Ledger.record`` stores any number at once.
+
+Adapters (SNS, SQS, the send path, the API) translate the outside world into these.
+Each knows which aggregate command records it; ``apply_to`` returns ``False`` for a
+duplicate the aggregate has already recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.address import Address
+
+
+@dataclass(frozen=True)
+class Sent:
+    """SES accepted a message for this recipient."""
+
+    address: str
+    message_id: str
+    occurred_at: datetime
+    source: str
+    sender: str | None = None
+    profile_id: str | None = None
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_sent(
+            message_id=self.message_id, sender=self.sender, profile_id=self.profile_id,
+            occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A send was refused before SES because the address was not sendable."""
+
+    address: str
+    status: str
+    occurred_at: datetime
+    source: str
+    reason: str | None = None
+    sender: str | None = None
+    profile_id: str | None = None
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_send_blocked(
+            status=self.status, reason=self.reason, sender=self.sender,
+            profile_id=self.profile_id, occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """SES delivered a message to the recipient's mail server."""
+
+    address: str
+    message_id: str
+    occurred_at: datetime
+    source: str
+    sender: str | None = None
+    reporting_mta: str | None = None
+    smtp_response: str | None = None
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_delivery(
+            message_id=self.message_id, sender=self.sender, reporting_mta=self.reporting_mta,
+            smtp_response=self.smtp_response, occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """A bounce; ``bounce_type`` Permanent is a hard bounce, anything else a soft one."""
+
+    address: str
+    feedback_id: str
+    bounce_type: str
+    bounce_subtype: str
+    occurred_at: datetime
+    source: str
+    message_id: str | None = None
+    diagnostic: str | None = None
+    status_code: str | None = None
+    action: str | None = None
+    reporting_mta: str | None = None
+    sender: str | None = None
+
+    @property
+    def permanent(self) -> bool:
+        return self.bounce_type == "Permanent"
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_bounce(
+            permanent=self.permanent, message_id=self.message_id, feedback_id=self.feedback_id,
+            bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
+            diagnostic=self.diagnostic, status_code=self.status_code, action=self.action,
+            reporting_mta=self.reporting_mta, sender=self.sender,
+            occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+@dataclass(frozen=True)
+class Complaint:
+    """The recipient marked a message as spam (or, with ``not-spam``, took that back)."""
+
+    address: str
+    feedback_id: str
+    occurred_at: datetime
+    source: str
+    feedback_type: str | None = None
+    complaint_subtype: str | None = None
+    message_id: str | None = None
+    user_agent: str | None = None
+    sender: str | None = None
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_complaint(
+            message_id=self.message_id, feedback_id=self.feedback_id,
+            feedback_type=self.feedback_type, complaint_subtype=self.complaint_subtype,
+            user_agent=self.user_agent, sender=self.sender,
+            occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+Report = Sent | Blocked | Delivery | Bounce | Complaint
