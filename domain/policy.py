@@ -8,11 +8,10 @@ the verdict must not depend on arrival order. ``verdict`` applies the thresholds
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
-
+from typing import Any
 
 OK, SOFT_BOUNCED, BOUNCED, COMPLAINED, SUPPRESSED = (
     "ok", "soft_bounced", "bounced", "complained", "suppressed",
@@ -113,7 +112,8 @@ def fold(events: Iterable[Any], policy: Policy, standing: Standing | None = None
 def apply(standing: Standing, domain_event: Any, policy: Policy) -> Standing:
     """Fold one event in; events that do not touch the status only move ``last_event_at``."""
     occurred = getattr(domain_event, "occurred_at", None)
-    if occurred is not None and (standing.last_event_at is None or occurred > standing.last_event_at):
+    latest = standing.last_event_at
+    if occurred is not None and (latest is None or occurred > latest):
         standing = replace(standing, last_event_at=occurred)
     handler = _HANDLERS.get(type(domain_event).__name__)
     return handler(standing, domain_event, policy) if handler else standing
@@ -146,7 +146,8 @@ def _hard_bounced(st: Standing, e: Any, policy: Policy) -> Standing:
     st = st.counted("hard_bounces")
     if not st.current(e.occurred_at):
         return st
-    return replace(st, hard=tuple(sorted((*st.hard, Mark(e.occurred_at, e.bounce_subtype, e.diagnostic)))))
+    mark = Mark(e.occurred_at, e.bounce_subtype, e.diagnostic)
+    return replace(st, hard=tuple(sorted((*st.hard, mark))))
 
 
 def _complained(st: Standing, e: Any, policy: Policy) -> Standing:

@@ -1,0 +1,1 @@
+"""Translators between external systems (SNS, SES, SQS, Redis, databases) and the domain."""

@@ -1,0 +1,1 @@
+"""The HTTP API, the console and the command line: thin layers over the ledger."""

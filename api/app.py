@@ -1,0 +1,37 @@
+"""``create_app(settings)``: the FastAPI application over one set of services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import addresses, health, messages, profiles, tokens
+from api.services import Services, build_services
+from api.settings import Settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app; pass ``services`` to share them (tests), else they are built here."""
+    settings = settings or (services.settings if services else Settings())
+    owned = services is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.services is None:
+            app.state.services = build_services(settings)
+        if app.state.services.db.dialect == "postgresql":
+            app.state.services.start_follower()
+        yield
+        if owned:
+            app.state.services.close()
+            app.state.services = None
+
+    app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
+    app.state.services = services
+    install_error_handlers(app)
+    for module in (health, addresses, profiles, messages, tokens):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,162 @@
+"""The ``bounceledger`` command line (Typer). Errors exit non-zero with one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from adapters.sql import StoreUnavailable
+from api.services import Services, build_services
+from api.settings import Settings
+from api.tokens import TokenError
+from domain.addresses import normalize_address
+from domain.errors import LedgerError
+from projections.event_json import event_dict
+
+app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
+                  no_args_is_help=True, add_completion=False)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", 2)
+        raise  # unreachable
+
+
+@contextmanager
+def services() -> Iterator[Services]:
+    built = None
+    try:
+        built = build_services(load_settings())
+        yield built
+    except (LedgerError, TokenError) as error:
+        fail(error.message, 2)
+    except (StoreUnavailable, ValueError) as error:
+        fail(str(error), 3)
+    finally:
+        if built is not None:
+            built.close()
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
+          port: Annotated[int | None, typer.Option(help="port")] = None) -> None:
+    """Start the HTTP API (and console) on the configured database."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    with services() as built:
+        has_tokens = built.tokens.count() > 0
+    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] (API docs at /docs), "
+              f"database {settings.database_url.split('@')[-1]}")
+    if not has_tokens:
+        out.print("No API token exists yet. Create an admin token in another shell with:\n"
+                  "  .venv/bin/bounceledger tokens create --role admin --name me\n"
+                  "then send it as 'Authorization: Bearer <token>'.")
+    else:
+        out.print("Authenticate with 'Authorization: Bearer <token>' "
+                  "(bounceledger tokens create --role R --name N).")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"not an ISO 8601 time: {value!r}", 2)
+        raise
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def status(address: str,
+           at: Annotated[str | None, typer.Option(help="ISO 8601 time: status as it was")] = None,
+           ) -> None:
+    """Print an address's status as JSON (at a past time with --at)."""
+    with services() as built:
+        normalized = normalize_address(address)
+        if at is None:
+            out.print_json(json.dumps(built.reader.status(normalized)))
+            return
+        verdict = built.ledger.verdict(normalized, until=_parse_time(at))
+        out.print_json(json.dumps({"address": normalized, "at": at, "status": verdict.status,
+                                   "sendable": verdict.sendable, "reason": verdict.reason,
+                                   "diagnostic": verdict.diagnostic}))
+
+
+@app.command()
+def history(address: str) -> None:
+    """Print every event of an address, oldest first, one JSON object per line."""
+    with services() as built:
+        normalized = normalize_address(address)
+        for event in built.ledger.history(normalized):
+            sys.stdout.write(json.dumps(event_dict(event, normalized)) + "\n")
+
+
+@app.command()
+def replay(projection: Annotated[str | None, typer.Argument(
+        help="email_status, profiles or message_map (default: all)")] = None) -> None:
+    """Rebuild projections from the first event."""
+    with services() as built:
+        names = [v.name for v in built.projector.views]
+        if projection is not None and projection not in names:
+            fail(f"unknown projection {projection!r}; choose from {', '.join(names)}", 2)
+        for name in [projection] if projection else names:
+            with err.status(f"rebuilding {name}…"):
+                position = built.projector.rebuild(name)
+            out.print(f"{name}: rebuilt up to event {position}")
+
+
+@tokens_app.command("create")
+def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operator or admin")],
+                  name: Annotated[str, typer.Option(help="a unique name for the token")]) -> None:
+    """Create a token and print it once."""
+    with services() as built:
+        token = built.tokens.create(name, role)
+    out.print(token, highlight=False)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List tokens (names and roles; secrets are never shown again)."""
+    with services() as built:
+        table = Table("name", "role", "created_at")
+        for token in built.tokens.list():
+            table.add_row(token["name"], token["role"], token["created_at"])
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str) -> None:
+    """Revoke a token by name."""
+    with services() as built:
+        built.tokens.revoke(name)
+    out.print(f"revoked {name}")
+
+
+def main() -> None:
+    app()

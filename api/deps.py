@@ -1,0 +1,47 @@
+"""Request dependencies as ``Annotated`` aliases: the services and the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from api.services import Services
+from api.tokens import Principal
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+Svc = Annotated[Services, Depends(get_services)]
+
+
+def get_principal(request: Request, services: Svc) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+    principal = services.tokens.authenticate(token.strip())
+    if principal is None:
+        raise HTTPException(401, "invalid token", {"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def requires(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting callers whose role grants any of ``roles``."""
+
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not any(principal.may(role) for role in roles):
+            raise HTTPException(403, f"this needs the {' or '.join(roles)} role")
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(requires("viewer", "sender"))]
+Viewer = Annotated[Principal, Depends(requires("viewer"))]
+Sender = Annotated[Principal, Depends(requires("sender"))]
+Operator = Annotated[Principal, Depends(requires("operator"))]
+Admin = Annotated[Principal, Depends(requires("admin"))]

@@ -1,0 +1,72 @@
+"""Every expected error becomes ``{"error": {"code", "message"}}`` with a precise status."""
+
+from __future__ import annotations
+
+import logging
+
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from adapters.sql import StoreUnavailable
+from api.tokens import TokenError
+from domain.errors import (
+    ConsentRequired,
+    InvalidAddress,
+    InvalidCommand,
+    LedgerError,
+    ProfileNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[LedgerError], int] = {
+    InvalidAddress: 422,
+    InvalidCommand: 422,
+    ConsentRequired: 403,
+    ProfileNotFound: 404,
+}
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+              415: "unsupported_media_type", 422: "validation_error", 503: "unavailable"}
+
+
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    def _ledger(request: Request, exc: LedgerError) -> JSONResponse:
+        return error_response(STATUS_OF.get(type(exc), 422), exc.code, exc.message)
+
+    @app.exception_handler(TokenError)
+    def _token(request: Request, exc: TokenError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "validation_error", _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(PersistenceError)
+    def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("store unavailable: %s", type(exc).__name__)
+        return error_response(503, "store_unavailable", "the store is unavailable; retry later",
+                              {"Retry-After": "5"})

@@ -1,0 +1,1 @@
+"""Thin route modules: parse a schema, call one application method, return a schema."""

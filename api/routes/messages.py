@@ -1,0 +1,35 @@
+"""Recording sends made elsewhere, so later SES reports map back to them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import Sender, Svc
+from api.schemas import RecordRequest, RecordResponse
+from domain.addresses import normalize_address
+from domain.errors import InvalidAddress
+from domain.reports import Sent
+
+router = APIRouter(prefix="/v1", tags=["messages"])
+
+
+@router.post("/messages:record", response_model=RecordResponse)
+def record_send(body: RecordRequest, services: Svc, who: Sender) -> dict[str, Any]:
+    sent_at = body.sent_at or datetime.now(UTC)
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    reports = []
+    for index, recipient in enumerate(body.recipients):
+        try:
+            address = normalize_address(recipient.address)
+        except InvalidAddress as error:
+            raise InvalidAddress(f"recipients[{index}]: {error.message}") from None
+        reports.append(Sent(address=address, message_id=body.message_id, occurred_at=sent_at,
+                            source="api", sender=body.sender, profile_id=recipient.profile_id))
+    recorded = services.ledger.record(*reports)
+    return {"message_id": body.message_id,
+            "recipients": [{"address": r.address, "recorded": ok}
+                           for r, ok in zip(reports, recorded, strict=True)]}

@@ -1,0 +1,119 @@
+"""Request and response bodies (SPEC §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProfileId = Field(min_length=1, max_length=200)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Counts(BaseModel):
+    sent: int
+    delivered: int
+    soft_bounces: int
+    hard_bounces: int
+    complaints: int
+    blocked: int
+
+
+class AddressStatus(BaseModel):
+    address: str
+    status: str
+    sendable: bool
+    reason: str | None
+    diagnostic: str | None
+    since: str | None
+    counts: Counts
+    last_event_at: str | None
+
+
+class CheckRequest(Strict):
+    addresses: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class CheckResult(BaseModel):
+    address: str
+    status: str
+    sendable: bool
+
+
+class CheckResponse(BaseModel):
+    results: list[CheckResult]
+
+
+class ResetRequest(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+    consent: str | None = Field(None, max_length=2000)
+
+
+class SuppressRequest(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HistoryEvent(BaseModel):
+    address: str
+    type: str
+    version: int
+    occurred_at: str | None
+    recorded_at: str | None
+    data: dict[str, object]
+
+
+class HistoryPage(BaseModel):
+    address: str
+    events: list[HistoryEvent]
+    next_cursor: str | None
+
+
+class Recipient(Strict):
+    address: str
+    profile_id: str | None = Field(None, min_length=1, max_length=200)
+
+
+class RecordRequest(Strict):
+    message_id: str = Field(min_length=1, max_length=200)
+    recipients: list[Recipient] = Field(min_length=1, max_length=1000)
+    sender: str | None = Field(None, min_length=1, max_length=200)
+    sent_at: datetime | None = None
+
+
+class RecordedRecipient(BaseModel):
+    address: str
+    recorded: bool
+
+
+class RecordResponse(BaseModel):
+    message_id: str
+    recipients: list[RecordedRecipient]
+
+
+class EmailChange(Strict):
+    email: str = Field(min_length=1, max_length=320)
+
+
+class Profile(BaseModel):
+    profile_id: str
+    address: str
+    updated_at: str | None
+    status: AddressStatus
+
+
+class TokenRequest(Strict):
+    role: str
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenInfo(BaseModel):
+    name: str
+    role: str
+    created_at: str
+
+
+class NewToken(TokenInfo):
+    token: str

@@ -1,0 +1,64 @@
+"""One settings object, read once from ``BOUNCELEDGER_*`` environment variables (SPEC §8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.policy import Policy
+
+DEFAULT_SECRET = "insecure-development-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOUNCELEDGER_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./bounceledger.db"
+    redis_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    sns_topic_arns: str = ""
+    sns_auto_confirm: bool = True
+    sns_cert_dir: str = ""
+    sns_max_age_s: int = Field(86400, ge=0)
+    ses_account_ids: str = ""
+
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str = ""
+    ses_configuration_set: str = ""
+    ses_max_send_rate: float = Field(14.0, gt=0)
+    sqs_queue_url: str = ""
+
+    soft_bounce_limit: int = Field(3, ge=1)
+    soft_bounce_window_days: float = Field(14, gt=0)
+    transient_grace_days: float = Field(14, gt=0)
+    complaint_limit: int = Field(1, ge=1)
+    message_map_ttl_days: float = Field(30, gt=0)
+
+    bootstrap_token: SecretStr = SecretStr("")
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    erasure_key: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment != "development" and (
+            self.secret_key.get_secret_value() in ("", DEFAULT_SECRET)
+        ):
+            raise ValueError("BOUNCELEDGER_SECRET_KEY must be set outside development")
+        return self
+
+    def policy(self) -> Policy:
+        return Policy(
+            soft_bounce_limit=self.soft_bounce_limit,
+            soft_bounce_window=timedelta(days=self.soft_bounce_window_days),
+            transient_grace=timedelta(days=self.transient_grace_days),
+            complaint_limit=self.complaint_limit,
+        )
+
+    def topic_patterns(self) -> list[str]:
+        return [t.strip() for t in self.sns_topic_arns.split(",") if t.strip()]

@@ -1,0 +1,114 @@
+"""``email_status``: each address's current status, reason, diagnostic and counts.
+
+The row keeps the folded ``Standing`` as JSON so the next event folds in without
+re-reading the address's history. ``changed_at`` is when the status last changed
+(recorded time), for the "newest change first" list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.sql import Cursor
+from domain.policy import COUNT_NAMES, Policy, Standing, Verdict, apply, verdict
+from domain.standing_json import dump_standing, load_standing
+from projections.base import Positioned, iso
+
+COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
+           "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
+
+CREATE = [
+    "CREATE TABLE IF NOT EXISTS email_status ("
+    "address_id TEXT PRIMARY KEY, address TEXT NOT NULL UNIQUE, status TEXT NOT NULL, "
+    "sendable BOOLEAN NOT NULL, reason TEXT, diagnostic TEXT, since TEXT, "
+    "last_event_at TEXT, changed_at TEXT, "
+    + ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in COUNT_NAMES)
+    + ", standing TEXT NOT NULL, position BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS email_status_status_changed "
+    "ON email_status (status, changed_at)",
+    "CREATE INDEX IF NOT EXISTS email_status_changed ON email_status (changed_at)",
+]
+
+
+@dataclass
+class StatusRow:
+    """One address's row, as the view stores and the API reads it."""
+
+    address_id: str
+    address: str
+    standing: Standing
+    verdict: Verdict
+    changed_at: str | None
+    position: int
+
+    def values(self) -> tuple[Any, ...]:
+        v, st = self.verdict, self.standing
+        return (self.address_id, self.address, v.status, v.sendable, v.reason, v.diagnostic,
+                iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
+                json.dumps(dump_standing(st)), self.position)
+
+
+class EmailStatusView:
+    """Folds address events under the policy; calls ``on_change`` after commit."""
+
+    name = "email_status"
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.on_change: list[Callable[[list[StatusRow]], None]] = []
+
+    def create(self, cur: Cursor) -> None:
+        for statement in CREATE:
+            cur.execute(statement)
+
+    def clear(self, cur: Cursor) -> None:
+        cur.execute("DELETE FROM email_status")
+
+    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> list[StatusRow]:
+        rows = self._load(cur, {str(e.originator_id) for _, e in events})
+        touched: dict[str, StatusRow] = {}
+        for position, event in events:
+            key = str(event.originator_id)
+            row = rows.get(key) or self._new_row(key, event)
+            row.standing = apply(row.standing, event, self.policy)
+            new = verdict(row.standing, self.policy)
+            if new.status != row.verdict.status or row.changed_at is None:
+                row.changed_at = iso(event.timestamp)
+            row.verdict, row.position = new, position
+            rows[key] = touched[key] = row
+        marks = ",".join("?" * len(COLUMNS))
+        updates = ",".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+        cur.executemany(
+            f"INSERT INTO email_status ({','.join(COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT (address_id) DO UPDATE SET {updates}",
+            [row.values() for row in touched.values()],
+        )
+        return list(touched.values())
+
+    def _new_row(self, key: str, event: Any) -> StatusRow:
+        address = getattr(event, "address", None)
+        if address is None:  # pragma: no cover - every aggregate starts with Registered
+            raise ValueError(f"first event of {key} is {type(event).__name__}, not Registered")
+        standing = Standing()
+        return StatusRow(key, address, standing, verdict(standing, self.policy), None, 0)
+
+    def _load(self, cur: Cursor, keys: set[str]) -> dict[str, StatusRow]:
+        found: dict[str, StatusRow] = {}
+        ordered = sorted(keys)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i:i + 500]
+            cur.execute(
+                "SELECT address_id, address, standing, changed_at, position FROM email_status "
+                f"WHERE address_id IN ({','.join('?' * len(chunk))})", chunk)
+            for key, address, standing_json, changed_at, position in cur.fetchall():
+                standing = load_standing(json.loads(standing_json))
+                found[key] = StatusRow(key, address, standing, verdict(standing, self.policy),
+                                       changed_at, position)
+        return found
+
+    def after_commit(self, changes: list[StatusRow]) -> None:
+        for callback in self.on_change:
+            callback(changes)

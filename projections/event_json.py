@@ -1,0 +1,34 @@
+"""One event as the SPEC §4 export/history shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from projections.base import iso
+
+_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def event_dict(event: Any, address: str, position: int | None = None) -> dict[str, Any]:
+    """``{position?, address, type, version, occurred_at, recorded_at, data}``."""
+    data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+    record: dict[str, Any] = {} if position is None else {"position": position}
+    record.update({
+        "address": address,
+        "type": type(event).__name__,
+        "version": event.originator_version,
+        "occurred_at": iso(getattr(event, "occurred_at", None) or event.timestamp),
+        "recorded_at": iso(event.timestamp),
+        "data": data,
+    })
+    return record

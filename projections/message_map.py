@@ -1,0 +1,68 @@
+"""``message_map``: SES message id -> recipients, profile ids and sender.
+
+Durable in SQL; when Redis is configured the same entries also go to Redis with a TTL
+after commit (``on_sent``), so the webhook finds them in one round trip. Rebuildable
+from ``MessageSent`` events like every view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from adapters.sql import Cursor
+from projections.base import Positioned, iso
+
+CREATE = (
+    "CREATE TABLE IF NOT EXISTS message_map ("
+    "message_id TEXT NOT NULL, address_id TEXT NOT NULL, profile_id TEXT, sender TEXT, "
+    "sent_at TEXT, position BIGINT NOT NULL, PRIMARY KEY (message_id, address_id))"
+)
+
+
+@dataclass(frozen=True)
+class MappedSend:
+    """One recipient of one SES message."""
+
+    message_id: str
+    address: str
+    profile_id: str | None
+    sender: str | None
+
+
+class MessageMapView:
+    name = "message_map"
+
+    def __init__(self) -> None:
+        self.on_sent: list[Callable[[list[MappedSend]], None]] = []
+
+    def create(self, cur: Cursor) -> None:
+        cur.execute(CREATE)
+
+    def clear(self, cur: Cursor) -> None:
+        cur.execute("DELETE FROM message_map")
+
+    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> list[MappedSend]:
+        sends = [(p, e) for p, e in events if type(e).__name__ == "MessageSent"]
+        if not sends:
+            return []
+        cur.executemany(
+            "INSERT INTO message_map (message_id, address_id, profile_id, sender, sent_at, "
+            "position) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, address_id) DO NOTHING",
+            [(e.message_id, str(e.originator_id), e.profile_id, e.sender, iso(e.occurred_at), p)
+             for p, e in sends],
+        )
+        return self._resolve(cur, [e for _, e in sends]) if self.on_sent else []
+
+    @staticmethod
+    def _resolve(cur: Cursor, sends: list) -> list[MappedSend]:  # type: ignore[type-arg]
+        ids = sorted({str(e.originator_id) for e in sends})
+        cur.execute(f"SELECT address_id, address FROM email_status WHERE address_id IN "
+                    f"({','.join('?' * len(ids))})", ids)
+        addresses = dict(cur.fetchall())
+        return [MappedSend(e.message_id, addresses[str(e.originator_id)], e.profile_id, e.sender)
+                for e in sends]
+
+    def after_commit(self, changes: list[MappedSend]) -> None:
+        for callback in self.on_sent:
+            callback(changes)

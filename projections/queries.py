@@ -1,0 +1,72 @@
+"""Reads of the views, as plain dicts in the shapes of SPEC §5."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.sql import Database
+from domain.addresses import address_id
+from domain.policy import COUNT_NAMES, OK
+from projections.message_map import MappedSend
+
+_STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
+                   "last_event_at", *COUNT_NAMES)
+
+
+def unknown_status(address: str) -> dict[str, Any]:
+    """An address never seen is ``ok`` and sendable."""
+    return {"address": address, "status": OK, "sendable": True, "reason": None,
+            "diagnostic": None, "since": None, "counts": dict.fromkeys(COUNT_NAMES, 0),
+            "last_event_at": None}
+
+
+def _status_dict(row: Sequence[Any]) -> dict[str, Any]:
+    data = dict(zip(_STATUS_COLUMNS, row, strict=True))
+    data["sendable"] = bool(data["sendable"])
+    data["counts"] = {name: data.pop(name) for name in COUNT_NAMES}
+    return data
+
+
+class StatusReader:
+    """Status and profile reads from SQL (the Redis cache sits in front of ``statuses``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def status(self, address: str) -> dict[str, Any]:
+        with self.db.read() as cur:
+            cur.execute(f"SELECT {','.join(_STATUS_COLUMNS)} FROM email_status "
+                        "WHERE address_id = ?", (str(address_id(address)),))
+            row = cur.fetchone()
+        return _status_dict(row) if row else unknown_status(address)
+
+    def statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """address -> (status, reason) for the known ones; one query per 1,000 addresses."""
+        found: dict[str, tuple[str, str | None]] = {}
+        unique = sorted(set(addresses))
+        with self.db.read() as cur:
+            for i in range(0, len(unique), 1000):
+                chunk = unique[i:i + 1000]
+                cur.execute("SELECT address, status, reason FROM email_status WHERE address IN "
+                            f"({','.join('?' * len(chunk))})", chunk)
+                found.update((a, (s, r)) for a, s, r in cur.fetchall())
+        return found
+
+    def profile(self, profile_id: str) -> dict[str, Any] | None:
+        with self.db.read() as cur:
+            cur.execute("SELECT p.profile_id, s.address, p.updated_at FROM profiles p "
+                        "JOIN email_status s ON s.address_id = p.address_id "
+                        "WHERE p.profile_id = ?", (profile_id,))
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return {"profile_id": row[0], "address": row[1], "updated_at": row[2]}
+
+    def sends(self, message_id: str) -> list[MappedSend]:
+        """The recipients recorded for an SES message id (empty when unknown)."""
+        with self.db.read() as cur:
+            cur.execute("SELECT m.message_id, s.address, m.profile_id, m.sender "
+                        "FROM message_map m JOIN email_status s ON s.address_id = m.address_id "
+                        "WHERE m.message_id = ? ORDER BY s.address", (message_id,))
+            return [MappedSend(*row) for row in cur.fetchall()]

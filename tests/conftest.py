@@ -1,0 +1,77 @@
+"""Shared fixtures: one scenario suite runs on SQLite and on PostgreSQL.
+
+PostgreSQL and Redis tests skip when the service is unreachable, except with
+``BOUNCELEDGER_REQUIRE_SERVICES=1`` (set by ``.ci/run``), where that is a failure.
+Each PostgreSQL test gets its own schema instead of wiping a shared database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis as redis_lib
+
+from api.services import Services, build_services
+from api.settings import Settings
+
+POSTGRES_URL = os.environ.get("BOUNCELEDGER_TEST_POSTGRES_URL",
+                              "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BOUNCELEDGER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRED = os.environ.get("BOUNCELEDGER_REQUIRE_SERVICES") == "1"
+ADMIN_TOKEN = "test-admin-token"
+
+
+def unavailable(what: str, error: Exception) -> None:
+    message = f"{what} unreachable: {error}"
+    if REQUIRED:
+        pytest.fail(message + " (BOUNCELEDGER_REQUIRE_SERVICES=1 makes this mandatory)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the test database, dropped afterwards."""
+    schema = "t_" + uuid.uuid4().hex[:16]
+    try:
+        conn = psycopg.connect(POSTGRES_URL.split("?")[0], autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        unavailable("PostgreSQL", error)
+    with conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        yield schema
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis_lib.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis_lib.RedisError as error:
+        unavailable("Redis", error)
+    return REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    schema = request.getfixturevalue("pg_schema")
+    return f"{POSTGRES_URL}?schema={schema}"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": database_url, "bootstrap_token": ADMIN_TOKEN}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def services(database_url: str) -> Iterator[Services]:
+    built = build_services(make_settings(database_url))
+    yield built
+    built.close()
