@@ -186,7 +186,7 @@ class PostgresDatabase(Database):
     def __init__(self, url: DatabaseUrl, pool_size: int = 10) -> None:
         options = f"-c search_path={url.schema}" if url.schema else ""
         self._pool = ConnectionPool(
-            conninfo="", open=False, min_size=1, max_size=pool_size, timeout=5,
+            conninfo="", open=False, min_size=1, max_size=pool_size, timeout=3,
             kwargs={"host": url.host, "port": url.port, "user": url.user,
                     "password": url.password, "dbname": url.dbname, "options": options,
                     "connect_timeout": 5},

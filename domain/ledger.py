@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,7 +19,7 @@ from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, verdict
 from domain.reports import Report
 
 Command = Callable[[Address], bool]
-CONFLICT_RETRIES = 8
+CONFLICT_RETRIES = 12
 
 
 class Ledger(Application[UUID]):
@@ -32,7 +34,7 @@ class Ledger(Application[UUID]):
     def __init__(self, env: Mapping[str, str], policy: Policy | None = None) -> None:
         super().__init__(dict(env))
         self.policy = policy or Policy()
-        self.committed: list[Callable[[int], None]] = []
+        self.committed: list[Callable[[int], object]] = []
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -96,6 +98,9 @@ class Ledger(Application[UUID]):
             except RecordConflictError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
+                # Jitter: SQLite's busy handler is not first-come-first-served, so a writer
+                # that lost the race must step aside or the winner can starve it.
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
                 continue
             last = max(r.notification.id for r in recordings)
             for observer in self.committed:

@@ -42,16 +42,20 @@ class StatusReader:
         return _status_dict(row) if row else unknown_status(address)
 
     def statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-        """address -> (status, reason) for the known ones; one query per 1,000 addresses."""
-        found: dict[str, tuple[str, str | None]] = {}
+        """address -> (status, reason) for the known ones, in one query on PostgreSQL."""
         unique = sorted(set(addresses))
         with self.db.read() as cur:
-            for i in range(0, len(unique), 1000):
-                chunk = unique[i:i + 1000]
+            if self.db.dialect == "postgresql":
+                cur.execute("SELECT address, status, reason FROM email_status "
+                            "WHERE address = ANY(?)", (unique,))
+                return {a: (s, r) for a, s, r in cur.fetchall()}
+            found: dict[str, tuple[str, str | None]] = {}
+            for i in range(0, len(unique), 900):
+                chunk = unique[i:i + 900]
                 cur.execute("SELECT address, status, reason FROM email_status WHERE address IN "
                             f"({','.join('?' * len(chunk))})", chunk)
                 found.update((a, (s, r)) for a, s, r in cur.fetchall())
-        return found
+            return found
 
     def profile(self, profile_id: str) -> dict[str, Any] | None:
         with self.db.read() as cur:

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from api.deps import Operator, Reader, Sender, Svc, Viewer
 from api.schemas import (
     AddressStatus,
     CheckRequest,
     CheckResponse,
-    CheckResult,
     HistoryPage,
     ResetRequest,
     SuppressRequest,
@@ -31,7 +31,7 @@ def get_status(address: str, services: Svc, _: Reader) -> dict[str, Any]:
 
 
 @router.post("/addresses:check", response_model=CheckResponse)
-def check(body: CheckRequest, services: Svc, _: Sender) -> dict[str, Any]:
+def check(body: CheckRequest, services: Svc, _: Sender) -> JSONResponse:
     normalized = []
     for index, raw in enumerate(body.addresses):
         try:
@@ -42,8 +42,9 @@ def check(body: CheckRequest, services: Svc, _: Sender) -> dict[str, Any]:
     results = []
     for address in normalized:
         status = known.get(address, (OK, None))[0]
-        results.append(CheckResult(address=address, status=status, sendable=status in SENDABLE))
-    return {"results": results}
+        results.append({"address": address, "status": status, "sendable": status in SENDABLE})
+    # Returned as a Response so 10,000 results are not validated again (the shape is fixed).
+    return JSONResponse({"results": results})
 
 
 @router.get("/addresses/{address}/history", response_model=HistoryPage)

@@ -64,3 +64,18 @@ def test_arbitrary_text_is_normalized_or_refused_cleanly(raw: str) -> None:
     except InvalidAddress:
         return
     assert normalize_address(result) == result
+
+
+@given(st.one_of(st.text(max_size=60), st.builds(lambda u, h: f"{u}@{h}", local, domain)))
+def test_fast_path_agrees_with_the_full_route(raw: str) -> None:
+    from domain.addresses import _normalize
+
+    try:
+        full = _normalize(raw)
+    except InvalidAddress:
+        full = None
+    try:
+        fast = normalize_address(raw)
+    except InvalidAddress:
+        fast = None
+    assert fast == full

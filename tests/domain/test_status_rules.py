@@ -142,7 +142,7 @@ def test_a_report_may_arrive_before_its_send() -> None:
 
 
 def test_duplicate_feedback_id_is_recorded_once() -> None:
-    agg, events = record([hard(0, fid="f1"), hard(0, fid="f1")])
+    _, events = record([hard(0, fid="f1"), hard(0, fid="f1")])
     assert [type(e).__name__ for e in events] == ["Registered", "HardBounced"]
 
 

@@ -1,0 +1,38 @@
+"""``python -m bench [--quick] [--only NAME]``: run the benchmarks, print one JSON summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+
+from bench import ledger
+
+KINDS = ("sqlite", "postgresql")
+BENCHES = {
+    "command_throughput": lambda n: [ledger.command_throughput(k, n) for k in KINDS],
+    "check_10k": lambda n: [ledger.check_10k(k) for k in KINDS],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    parser.add_argument("--only", choices=sorted(BENCHES), action="append")
+    args = parser.parse_args()
+    count = 200 if args.quick else 1000
+    results = {}
+    for name in args.only or BENCHES:
+        print(f"running {name}…", file=sys.stderr)
+        results[name] = BENCHES[name](count)
+    summary = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+               "results": results}
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""When PostgreSQL goes away mid-flight every route answers 503, never 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.services import build_services
+from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, make_settings
+from tests.proxy import Proxy
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def proxied(pg_schema: str) -> Iterator[tuple[TestClient, Proxy]]:
+    target = urlsplit(POSTGRES_URL)
+    proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
+    url = POSTGRES_URL.replace(f":{target.port}/", f":{proxy.port}/") + f"?schema={pg_schema}"
+    services = build_services(make_settings(url))
+    try:
+        with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
+            yield client, proxy
+    finally:
+        proxy.close()
+        services.close()
+
+
+@pytest.mark.postgres
+def test_requests_get_503_when_the_store_is_down(proxied: tuple[TestClient, Proxy]) -> None:
+    client, proxy = proxied
+    ok = client.post("/v1/addresses/a@example.com/suppress", json={"reason": "x"}, headers=AUTH)
+    assert ok.status_code == 200
+    proxy.cut()
+    for method, path, body in [
+        ("GET", "/v1/addresses/a@example.com/history", None),
+        ("POST", "/v1/addresses/a@example.com/suppress", {"reason": "x"}),
+        ("POST", "/v1/addresses:check", {"addresses": ["a@example.com"]}),
+        ("POST", "/v1/messages:record",
+         {"message_id": "m", "recipients": [{"address": "a@example.com"}]}),
+    ]:
+        response = client.request(method, path, json=body, headers=AUTH)
+        assert response.status_code == 503, (path, response.text)
+        assert response.json()["error"]["code"] == "store_unavailable"
+    assert client.get("/readyz").status_code == 503
