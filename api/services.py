@@ -66,7 +66,9 @@ def build_services(settings: Settings) -> Services:
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5,
                                   socket_connect_timeout=0.5) if settings.redis_url else None
-    services = Services(settings, ledger, db, projector, StatusReader(db), tokens,
+    reader = StatusReader(db)
+    ledger.absent_hint = reader.unknown
+    services = Services(settings, ledger, db, projector, reader, tokens,
                         status_view, message_map, client)
     projector.catch_up()
     return services

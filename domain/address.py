@@ -140,6 +140,44 @@ class Address(Aggregate):
     ) -> None:
         self.seen.add(report_key("feedback", feedback_id))
 
+    def record_delivery_delayed(
+        self, *, message_id: str, delay_type: str | None, expiration_time: datetime | None,
+        diagnostic: str | None, status_code: str | None, reporting_mta: str | None,
+        sender: str | None, occurred_at: datetime, source: str,
+    ) -> bool:
+        """Record that SES is still retrying; it does not change the status."""
+        key = report_key("delay", f"{message_id}@{occurred_at.isoformat()}")
+        if key in self.seen:
+            return False
+        self._delivery_delayed(message_id, delay_type, expiration_time, diagnostic, status_code,
+                               reporting_mta, sender, occurred_at, source)
+        return True
+
+    @event("DeliveryDelayed")
+    def _delivery_delayed(
+        self, message_id: str, delay_type: str | None, expiration_time: datetime | None,
+        diagnostic: str | None, status_code: str | None, reporting_mta: str | None,
+        sender: str | None, occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("delay", f"{message_id}@{occurred_at.isoformat()}"))
+
+    def record_rejected(
+        self, *, message_id: str, reason: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """SES refused the message itself (virus, rendering failure): the sender's fault."""
+        if report_key("reject", message_id) in self.seen:
+            return False
+        self._rejected(message_id, reason, sender, occurred_at, source)
+        return True
+
+    @event("Rejected")
+    def _rejected(
+        self, message_id: str, reason: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        self.seen.add(report_key("reject", message_id))
+
     # -- profiles ----------------------------------------------------------------------------
 
     def record_email_changed_to(

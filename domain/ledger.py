@@ -35,6 +35,9 @@ class Ledger(Application[UUID]):
         super().__init__(dict(env))
         self.policy = policy or Policy()
         self.committed: list[Callable[[int], object]] = []
+        # Optional: which of these addresses are (probably) new? New ones are created without
+        # a read. A wrong guess only costs a version conflict and a retry with real reads.
+        self.absent_hint: Callable[[list[str]], set[str]] | None = None
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -84,11 +87,13 @@ class Ledger(Application[UUID]):
     def apply_commands(self, commands: Sequence[tuple[str, Command]]) -> list[bool]:
         """Run commands on their aggregates and save them all at once, retrying on conflict."""
         for attempt in range(CONFLICT_RETRIES):
+            absent = self._guess_absent(commands) if attempt == 0 else set()
             aggregates: dict[str, Address] = {}
             results = []
             for address, command in commands:
                 if address not in aggregates:
-                    aggregates[address] = self._load_or_create(address)
+                    aggregates[address] = (Address(address=address) if address in absent
+                                           else self._load_or_create(address))
                 results.append(command(aggregates[address]))
             changed = [a for a in aggregates.values() if a.pending_events]
             if not changed:
@@ -107,6 +112,11 @@ class Ledger(Application[UUID]):
                 observer(last)
             return results
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _guess_absent(self, commands: Sequence[tuple[str, Command]]) -> set[str]:
+        if self.absent_hint is None or len(commands) < 2:
+            return set()
+        return self.absent_hint(sorted({address for address, _ in commands}))
 
     def _load_or_create(self, address: str) -> Address:
         try:

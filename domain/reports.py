@@ -123,4 +123,46 @@ class Complaint:
         )
 
 
-Report = Sent | Blocked | Delivery | Bounce | Complaint
+@dataclass(frozen=True)
+class Delay:
+    """SES could not deliver yet and keeps trying (a DeliveryDelay event)."""
+
+    address: str
+    message_id: str
+    occurred_at: datetime
+    source: str
+    delay_type: str | None = None
+    expiration_time: datetime | None = None
+    diagnostic: str | None = None
+    status_code: str | None = None
+    reporting_mta: str | None = None
+    sender: str | None = None
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_delivery_delayed(
+            message_id=self.message_id, delay_type=self.delay_type,
+            expiration_time=self.expiration_time, diagnostic=self.diagnostic,
+            status_code=self.status_code, reporting_mta=self.reporting_mta, sender=self.sender,
+            occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """SES refused the message before sending (Reject or Rendering Failure)."""
+
+    address: str
+    message_id: str
+    occurred_at: datetime
+    source: str
+    reason: str | None = None
+    sender: str | None = None
+
+    def apply_to(self, agg: Address) -> bool:
+        return agg.record_rejected(
+            message_id=self.message_id, reason=self.reason, sender=self.sender,
+            occurred_at=self.occurred_at, source=self.source,
+        )
+
+
+Report = Sent | Blocked | Delivery | Bounce | Complaint | Delay | Rejection

@@ -32,6 +32,14 @@ TRACKING_TABLE = (
 )
 
 
+def insert_rows(cur: Cursor, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+    """One multi-row ``INSERT`` per 200 rows: far fewer round trips than ``executemany``."""
+    for i in range(0, len(rows), 200):
+        chunk = rows[i:i + 200]
+        marks = ",".join(["(" + ",".join("?" * len(chunk[0])) + ")"] * len(chunk))
+        cur.execute(f"{head} VALUES {marks} {tail}", [v for row in chunk for v in row])
+
+
 def iso(value: datetime | None) -> str | None:
     """UTC timestamps as sortable ISO text with a ``Z``, the same in SQLite and PostgreSQL."""
     if value is None:
@@ -96,8 +104,9 @@ class Projector:
                 if mine:
                     changes.append((view, view.apply(cur, mine)))
             last = events[-1][0]
-            cur.executemany("UPDATE projection_tracking SET position = ? WHERE name = ?",
-                            [(last, view.name) for view in self.views])
+            names = [view.name for view in self.views]
+            cur.execute("UPDATE projection_tracking SET position = ? "
+                        f"WHERE name IN ({','.join('?' * len(names))})", [last, *names])
         self.position = max(self.position, last)
         for view, change in changes:
             view.after_commit(change)

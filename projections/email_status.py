@@ -15,7 +15,7 @@ from typing import Any
 from adapters.sql import Cursor
 from domain.policy import COUNT_NAMES, Policy, Standing, Verdict, apply, verdict
 from domain.standing_json import dump_standing, load_standing
-from projections.base import Positioned, iso
+from projections.base import Positioned, insert_rows, iso
 
 COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
@@ -79,13 +79,10 @@ class EmailStatusView:
                 row.changed_at = iso(event.timestamp)
             row.verdict, row.position = new, position
             rows[key] = touched[key] = row
-        marks = ",".join("?" * len(COLUMNS))
         updates = ",".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-        cur.executemany(
-            f"INSERT INTO email_status ({','.join(COLUMNS)}) VALUES ({marks}) "
-            f"ON CONFLICT (address_id) DO UPDATE SET {updates}",
-            [row.values() for row in touched.values()],
-        )
+        insert_rows(cur, f"INSERT INTO email_status ({','.join(COLUMNS)})",
+                    [row.values() for row in touched.values()],
+                    f"ON CONFLICT (address_id) DO UPDATE SET {updates}")
         return list(touched.values())
 
     def _new_row(self, key: str, event: Any) -> StatusRow:

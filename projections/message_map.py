@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from adapters.sql import Cursor
-from projections.base import Positioned, iso
+from projections.base import Positioned, insert_rows, iso
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS message_map ("
@@ -46,12 +46,11 @@ class MessageMapView:
         sends = [(p, e) for p, e in events if type(e).__name__ == "MessageSent"]
         if not sends:
             return []
-        cur.executemany(
-            "INSERT INTO message_map (message_id, address_id, profile_id, sender, sent_at, "
-            "position) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, address_id) DO NOTHING",
+        insert_rows(
+            cur, "INSERT INTO message_map (message_id, address_id, profile_id, sender, sent_at, "
+            "position)",
             [(e.message_id, str(e.originator_id), e.profile_id, e.sender, iso(e.occurred_at), p)
-             for p, e in sends],
-        )
+             for p, e in sends], "ON CONFLICT (message_id, address_id) DO NOTHING")
         return self._resolve(cur, [e for _, e in sends]) if self.on_sent else []
 
     @staticmethod

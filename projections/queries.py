@@ -57,6 +57,10 @@ class StatusReader:
                 found.update((a, (s, r)) for a, s, r in cur.fetchall())
             return found
 
+    def unknown(self, addresses: list[str]) -> set[str]:
+        """The addresses the status view has never seen (a hint for creating aggregates)."""
+        return set(addresses) - set(self.statuses(addresses))
+
     def profile(self, profile_id: str) -> dict[str, Any] | None:
         with self.db.read() as cur:
             cur.execute("SELECT p.profile_id, s.address, p.updated_at FROM profiles p "

@@ -156,3 +156,16 @@ def test_late_delivery_between_soft_bounces_gives_the_in_order_result() -> None:
     reordered = status_after([soft(0), soft(2), soft(3), delivery(1)])
     assert in_order == reordered
     assert in_order.status == "soft_bounced"
+
+
+def test_delays_and_rejections_are_recorded_once_and_leave_the_status_alone() -> None:
+    from domain.reports import Delay, Rejection
+    from tests.domain.helpers import ADDRESS
+
+    reports = [Delay(ADDRESS, "m1", day(0), "sns", delay_type="MailboxFull"),
+               Delay(ADDRESS, "m1", day(0), "sns", delay_type="MailboxFull"),
+               Rejection(ADDRESS, "m2", day(1), "sns", reason="Bad content"),
+               Rejection(ADDRESS, "m2", day(1), "sns", reason="Bad content")]
+    _, events = record(reports)
+    assert [type(e).__name__ for e in events] == ["Registered", "DeliveryDelayed", "Rejected"]
+    assert status_after(reports).status == "ok"

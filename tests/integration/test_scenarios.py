@@ -136,3 +136,13 @@ def test_two_processes_share_one_store(services: Services, database_url: str) ->
         assert other.reader.status("mine@example.com")["status"] == "bounced"
     finally:
         other.close()
+
+
+def test_a_wrong_absent_hint_costs_a_retry_not_an_event(services: Services) -> None:
+    services.ledger.record(bounce("known@example.com", "f1"))
+    services.ledger.absent_hint = lambda addresses: set(addresses)  # claims all are new
+    assert services.ledger.record(bounce("known@example.com", "f2"),
+                                  bounce("fresh@example.com", "f3")) == [True, True]
+    assert services.reader.status("known@example.com")["counts"]["hard_bounces"] == 2
+    assert [type(e).__name__ for e in services.ledger.history("known@example.com")] == [
+        "Registered", "HardBounced", "HardBounced"]

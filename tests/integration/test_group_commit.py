@@ -1,0 +1,76 @@
+"""Group commit: concurrent submissions share transactions and each gets its own answer."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from api.group_commit import GroupCommitter
+from api.services import Services
+from domain.errors import InvalidCommand
+from domain.reports import Bounce, Report
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def bounce(i: int, fid: str | None = None) -> Bounce:
+    return Bounce(f"g{i}@example.com", fid or f"f{i}", "Permanent", "General", NOW, "sns")
+
+
+def test_concurrent_requests_share_commits_and_get_their_own_results(
+        services: Services) -> None:
+    commits: list[int] = []
+    services.ledger.committed.append(commits.append)
+    committer = GroupCommitter(services.ledger.record, window=0.05)
+    results: dict[int, list[bool]] = {}
+
+    def submit(i: int) -> None:
+        results[i] = committer.submit([bounce(i), bounce(i)])  # the second is a duplicate
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    committer.close()
+    assert results == {i: [True, False] for i in range(20)}
+    assert len(commits) < 20
+    found = services.reader.statuses([f"g{i}@example.com" for i in range(20)])
+    assert {status for status, _ in found.values()} == {"bounced"} and len(found) == 20
+
+
+def test_a_failing_request_does_not_sink_the_others(services: Services) -> None:
+    def record(*reports: Report) -> list[bool]:
+        if any(r.feedback_id == "poison" for r in reports if isinstance(r, Bounce)):
+            raise RuntimeError("cannot store this one")
+        return services.ledger.record(*reports)
+
+    committer = GroupCommitter(record, window=0.05)
+    outcomes: dict[str, object] = {}
+
+    def submit(name: str, report: Bounce) -> None:
+        try:
+            outcomes[name] = committer.submit([report])
+        except RuntimeError as error:
+            outcomes[name] = str(error)
+
+    threads = [threading.Thread(target=submit, args=("good", bounce(1))),
+               threading.Thread(target=submit, args=("bad", bounce(2, "poison")))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    committer.close()
+    assert outcomes == {"good": [True], "bad": "cannot store this one"}
+
+
+def test_business_errors_reach_the_caller(services: Services) -> None:
+    def record(*reports: Report) -> list[bool]:
+        raise InvalidCommand("no")
+
+    committer = GroupCommitter(record)
+    with pytest.raises(InvalidCommand):
+        committer.submit([bounce(1)])
+    committer.close()
