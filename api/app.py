@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.services is None:
             app.state.services = build_services(settings)
-        if app.state.services.db.dialect == "postgresql":
+        if app.state.services.db.dialect == "postgresql" or app.state.services.redis:
             app.state.services.start_follower()
         yield
         if owned:

@@ -8,15 +8,17 @@ from typing import Any
 
 import redis
 
+from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.sql import Database, DatabaseUrl, open_database
 from api.settings import Settings
 from api.tokens import TokenStore
 from domain.ledger import Ledger
 from projections.base import Follower, Projector
 from projections.email_status import EmailStatusView
-from projections.message_map import MessageMapView
+from projections.message_map import MessageLookup, MessageMapView
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
+from projections.status_mirror import StatusLookup, StatusMirror
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +35,18 @@ class Services:
     tokens: TokenStore
     status_view: EmailStatusView
     message_map: MessageMapView
+    statuses: StatusLookup
+    messages: MessageLookup
     redis: redis.Redis | None = None
+    mirror: StatusMirror | None = None
     follower: Follower | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def start_follower(self, interval: float = 1.0) -> None:
-        """Follow the log for events other processes write (needed with PostgreSQL)."""
+        """Follow the log for events other processes write, and repair the Redis mirror."""
         if self.follower is None:
-            self.follower = Follower(self.projector, interval)
+            also = [self.mirror.sync] if self.mirror is not None else []
+            self.follower = Follower(self.projector, interval, also)
             self.follower.start()
 
     def close(self) -> None:
@@ -64,11 +70,21 @@ def build_services(settings: Settings) -> Services:
     tokens.create_table()
     if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5,
-                                  socket_connect_timeout=0.5) if settings.redis_url else None
     reader = StatusReader(db)
     ledger.absent_hint = reader.unknown
-    services = Services(settings, ledger, db, projector, reader, tokens,
-                        status_view, message_map, client)
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5,
+                                  socket_connect_timeout=0.5) if settings.redis_url else None
+    cache = StatusCache(client, settings.redis_prefix) if client else None
+    mirror = StatusMirror(reader, cache) if cache else None
+    if mirror is not None:
+        status_view.on_change.append(mirror.push)
+    ttl = int(settings.message_map_ttl_days * 86400)
+    messages = MessageLookup(
+        reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
+    message_map.on_sent.append(messages.remember)
+    services = Services(settings, ledger, db, projector, reader, tokens, status_view,
+                        message_map, StatusLookup(reader, cache), messages, client, mirror)
     projector.catch_up()
+    if mirror is not None:
+        mirror.sync()
     return services

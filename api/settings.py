@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./bounceledger.db"
     redis_url: str = ""
+    redis_prefix: str = "bl:"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -134,8 +134,9 @@ class Projector:
 class Follower:
     """Polls the log so events written by other processes reach the views."""
 
-    def __init__(self, projector: Projector, interval: float = 1.0) -> None:
-        self.projector, self.interval = projector, interval
+    def __init__(self, projector: Projector, interval: float = 1.0,
+                 also: Sequence[Callable[[], object]] = ()) -> None:
+        self.projector, self.interval, self.also = projector, interval, list(also)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="projection-follower",
                                         daemon=True)
@@ -152,6 +153,8 @@ class Follower:
         while not self._stop.wait(self.interval):
             try:
                 self.projector.catch_up()
+                for task in self.also:
+                    task()
             except StoreUnavailable as error:
                 log.warning("projection follower: store unavailable: %s", error)
             except Exception:

@@ -30,6 +30,7 @@ CREATE = [
     "CREATE INDEX IF NOT EXISTS email_status_status_changed "
     "ON email_status (status, changed_at)",
     "CREATE INDEX IF NOT EXISTS email_status_changed ON email_status (changed_at)",
+    "CREATE INDEX IF NOT EXISTS email_status_position ON email_status (position)",
 ]
 
 
@@ -43,6 +44,13 @@ class StatusRow:
     verdict: Verdict
     changed_at: str | None
     position: int
+
+    def as_status(self) -> dict[str, Any]:
+        """The SPEC §5 status shape of this row."""
+        v, st = self.verdict, self.standing
+        return {"address": self.address, "status": v.status, "sendable": v.sendable,
+                "reason": v.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
+                "counts": st.counts_dict(), "last_event_at": iso(st.last_event_at)}
 
     def values(self) -> tuple[Any, ...]:
         v, st = self.verdict, self.standing

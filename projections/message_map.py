@@ -7,11 +7,17 @@ from ``MessageSent`` events like every view.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import redis
+
+from adapters.redis_cache import MessageMapCache
 from adapters.sql import Cursor
 from projections.base import Positioned, insert_rows, iso
+
+log = logging.getLogger(__name__)
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS message_map ("
@@ -65,3 +71,32 @@ class MessageMapView:
     def after_commit(self, changes: list[MappedSend]) -> None:
         for callback in self.on_sent:
             callback(changes)
+
+
+class MessageLookup:
+    """Recipients of an SES message: Redis when it knows them, else the SQL view."""
+
+    def __init__(self, sql_lookup: Callable[[str], list[MappedSend]],
+                 cache: MessageMapCache | None) -> None:
+        self.sql_lookup, self.cache = sql_lookup, cache
+        self._warned = False
+
+    def remember(self, sends: list[MappedSend]) -> None:
+        """After commit: copy new entries to Redis (best effort; SQL stays the truth)."""
+        if self.cache is None or not sends:
+            return
+        try:
+            self.cache.remember([(s.message_id, s.address, s.profile_id, s.sender)
+                                 for s in sends])
+        except redis.RedisError as error:
+            log.warning("message map: Redis write failed (%s)", type(error).__name__)
+
+    def sends(self, message_id: str) -> list[MappedSend]:
+        if self.cache is not None:
+            try:
+                cached = self.cache.lookup(message_id)
+            except redis.RedisError:
+                cached = None
+            if cached:
+                return [MappedSend(message_id, a, p, s) for a, p, s in cached]
+        return self.sql_lookup(message_id)

@@ -57,6 +57,13 @@ class StatusReader:
                 found.update((a, (s, r)) for a, s, r in cur.fetchall())
             return found
 
+    def rows_since(self, position: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """``(position, status)`` of rows changed after ``position``, oldest change first."""
+        with self.db.read() as cur:
+            cur.execute(f"SELECT position, {','.join(_STATUS_COLUMNS)} FROM email_status "
+                        "WHERE position > ? ORDER BY position LIMIT ?", (position, limit))
+            return [(int(row[0]), _status_dict(row[1:])) for row in cur.fetchall()]
+
     def unknown(self, addresses: list[str]) -> set[str]:
         """The addresses the status view has never seen (a hint for creating aggregates)."""
         return set(addresses) - set(self.statuses(addresses))

@@ -47,6 +47,10 @@ class Proxy:
                 conn.close()
         self._open.clear()
 
+    def resume(self) -> None:
+        """Accept connections again."""
+        self._up = True
+
     def close(self) -> None:
         self.cut()
         self._server.close()

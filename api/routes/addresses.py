@@ -19,7 +19,6 @@ from api.schemas import (
 )
 from domain.addresses import address_id, normalize_address
 from domain.errors import InvalidAddress
-from domain.policy import OK, SENDABLE
 from projections.event_json import event_dict
 
 router = APIRouter(prefix="/v1", tags=["addresses"])
@@ -27,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["addresses"])
 
 @router.get("/addresses/{address}", response_model=AddressStatus)
 def get_status(address: str, services: Svc, _: Reader) -> dict[str, Any]:
-    return services.reader.status(normalize_address(address))
+    return services.statuses.status(normalize_address(address))
 
 
 @router.post("/addresses:check", response_model=CheckResponse)
@@ -38,13 +37,8 @@ def check(body: CheckRequest, services: Svc, _: Sender) -> JSONResponse:
             normalized.append(normalize_address(raw))
         except InvalidAddress as error:
             raise InvalidAddress(f"addresses[{index}]: {error.message}") from None
-    known = services.reader.statuses(normalized)
-    results = []
-    for address in normalized:
-        status = known.get(address, (OK, None))[0]
-        results.append({"address": address, "status": status, "sendable": status in SENDABLE})
     # Returned as a Response so 10,000 results are not validated again (the shape is fixed).
-    return JSONResponse({"results": results})
+    return JSONResponse({"results": services.statuses.check(normalized)})
 
 
 @router.get("/addresses/{address}/history", response_model=HistoryPage)
