@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -48,8 +49,12 @@ def hash_token(token: str) -> str:
 
 
 class TokenStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """Tokens in SQL; lookups are cached for ``cache_seconds`` (a revocation takes that long
+    to reach other processes; this process forgets at once)."""
+
+    def __init__(self, db: Database, cache_seconds: float = 5.0) -> None:
+        self.db, self.cache_seconds = db, cache_seconds
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     def create_table(self) -> None:
         with self.db.write() as cur:
@@ -77,11 +82,18 @@ class TokenStore:
         return cur.fetchone() is not None
 
     def authenticate(self, token: str) -> Principal | None:
+        digest = hash_token(token)
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         with self.db.read() as cur:
-            cur.execute("SELECT name, role FROM api_tokens WHERE token_hash = ?",
-                        (hash_token(token),))
+            cur.execute("SELECT name, role FROM api_tokens WHERE token_hash = ?", (digest,))
             row = cur.fetchone()
-        return Principal(row[0], row[1]) if row else None
+        principal = Principal(row[0], row[1]) if row else None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic() + self.cache_seconds, principal)
+        return principal
 
     def list(self) -> list[dict[str, str]]:
         with self.db.read() as cur:
@@ -93,6 +105,7 @@ class TokenStore:
             if not self._exists(cur, name):
                 raise TokenError("token_not_found", f"no token named {name!r}", 404)
             cur.execute("DELETE FROM api_tokens WHERE name = ?", (name,))
+        self._cache.clear()
 
     def count(self) -> int:
         with self.db.read() as cur:
