@@ -34,6 +34,10 @@ return redis.call('GET', KEYS[1])
 """
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class StatusCache:
     """The status mirror; every method raises ``redis.RedisError`` when Redis is down."""
 
@@ -59,7 +63,7 @@ class StatusCache:
         if not addresses:
             return {}
         values = self.client.mget([self._key(a) for a in addresses])
-        return {address: json.loads(value.split(b" ", 1)[1])
+        return {address: json.loads(_text(value).split(" ", 1)[1])
                 for address, value in zip(addresses, values, strict=True) if value is not None}
 
     def synced(self) -> int:

@@ -64,7 +64,8 @@ class DatabaseUrl:
             "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host, "POSTGRES_PORT": str(self.port),
             "POSTGRES_USER": self.user, "POSTGRES_PASSWORD": self.password,
-            "POSTGRES_CONNECT_TIMEOUT": "5", "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "2", "POSTGRES_POOL_SIZE": "10",
+            "APPLICATION_RECORDER_TOPIC": "adapters.postgres:FastFailRecorder",
             "POSTGRES_MAX_OVERFLOW": "10", "POSTGRES_LOCK_TIMEOUT": "10",
         }
         if self.schema:
@@ -189,25 +190,30 @@ class PostgresDatabase(Database):
             conninfo="", open=False, min_size=1, max_size=pool_size, timeout=3,
             kwargs={"host": url.host, "port": url.port, "user": url.user,
                     "password": url.password, "dbname": url.dbname, "options": options,
-                    "connect_timeout": 5},
+                    "connect_timeout": 5, "autocommit": True},
         )
         self._pool.open(wait=False)
 
     @contextmanager
     def write(self) -> Iterator[Cursor]:
-        with self._transaction() as cursor:
+        with self._connection(transaction=True) as cursor:
             yield cursor
 
     @contextmanager
     def read(self) -> Iterator[Cursor]:
-        with self._transaction() as cursor:
+        """Autocommit: a one-statement read is one round trip (no BEGIN/COMMIT)."""
+        with self._connection(transaction=False) as cursor:
             yield cursor
 
     @contextmanager
-    def _transaction(self) -> Iterator[Cursor]:
+    def _connection(self, *, transaction: bool) -> Iterator[Cursor]:
         try:
-            with self._pool.connection() as conn, conn.transaction():
-                yield _PgCursor(conn.cursor())
+            with self._pool.connection() as conn:
+                if transaction:
+                    with conn.transaction():
+                        yield _PgCursor(conn.cursor())
+                else:
+                    yield _PgCursor(conn.cursor())
         except (PoolTimeout, psycopg.OperationalError) as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error}") from error
 

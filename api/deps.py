@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -11,7 +11,8 @@ from api.services import Services
 from api.tokens import Principal
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async because it does no I/O: sync dependencies each cost a thread-pool hop."""
     return request.app.state.services  # type: ignore[no-any-return]
 
 
@@ -29,10 +30,10 @@ def get_principal(request: Request, services: Svc) -> Principal:
     return principal
 
 
-def requires(*roles: str) -> Callable[[Principal], Principal]:
+def requires(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting callers whose role grants any of ``roles``."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if not any(principal.may(role) for role in roles):
             raise HTTPException(403, f"this needs the {' or '.join(roles)} role")
         return principal
