@@ -146,3 +146,29 @@ def test_a_wrong_absent_hint_costs_a_retry_not_an_event(services: Services) -> N
     assert services.reader.status("known@example.com")["counts"]["hard_bounces"] == 2
     assert [type(e).__name__ for e in services.ledger.history("known@example.com")] == [
         "Registered", "HardBounced", "HardBounced"]
+
+
+def _write_from_another_process(database_url: str, prefix: str, count: int) -> None:
+    other = build_services(make_settings(database_url))
+    try:
+        for i in range(count):
+            other.ledger.record(bounce("contended@example.com", f"{prefix}{i}", "Transient", 0))
+    finally:
+        other.close()
+
+
+def test_two_processes_writing_one_address_lose_no_event(services: Services,
+                                                         database_url: str) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_from_another_process, args=(database_url, p, 20))
+               for p in ("x", "y")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    services.projector.catch_up()
+    assert services.reader.status("contended@example.com")["counts"]["soft_bounces"] == 40
+    assert len(services.ledger.history("contended@example.com")) == 41
