@@ -131,6 +131,23 @@ def replay(projection: Annotated[str | None, typer.Argument(
             out.print(f"{name}: rebuilt up to event {position}")
 
 
+@app.command()
+def escalate(now: Annotated[str | None, typer.Option(
+        help="ISO 8601 time to judge the grace period at (default: now)")] = None) -> None:
+    """Turn soft-bounce streaks older than TRANSIENT_GRACE_DAYS into bounced."""
+    from rich.progress import Progress
+
+    from api import jobs
+
+    moment = _parse_time(now) if now else datetime.now(UTC)
+    with services() as built, Progress(console=err, transient=True) as progress:
+        task = progress.add_task("escalating", total=None)
+        count = jobs.escalate(built, moment,
+                              lambda done, total: progress.update(task, completed=done,
+                                                                  total=total))
+    out.print(f"escalated {count} address(es)")
+
+
 @tokens_app.command("create")
 def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operator or admin")],
                   name: Annotated[str, typer.Option(help="a unique name for the token")]) -> None:

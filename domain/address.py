@@ -178,6 +178,20 @@ class Address(Aggregate):
     ) -> None:
         self.seen.add(report_key("reject", message_id))
 
+    def record_soft_bounce_escalated(
+        self, *, streak_since: datetime, diagnostic: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """A soft-bounce streak outlived the grace period with no delivery: now a hard block."""
+        self._soft_bounce_escalated(streak_since, diagnostic, occurred_at, source)
+        return True
+
+    @event("SoftBounceEscalated")
+    def _soft_bounce_escalated(
+        self, streak_since: datetime, diagnostic: str | None, occurred_at: datetime, source: str,
+    ) -> None:
+        pass
+
     # -- profiles ----------------------------------------------------------------------------
 
     def record_email_changed_to(

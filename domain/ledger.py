@@ -15,7 +15,7 @@ from eventsourcing.persistence import RecordConflictError
 from domain.address import Address
 from domain.addresses import address_id
 from domain.errors import ConsentRequired, InvalidCommand
-from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, verdict
+from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, grace_expired, verdict
 from domain.reports import Report
 
 Command = Callable[[Address], bool]
@@ -66,6 +66,21 @@ class Ledger(Application[UUID]):
             actor=actor, reason=reason, occurred_at=occurred_at, source=source,
         ))])
 
+    def escalate(self, address: str, *, now: datetime, source: str = "job") -> bool:
+        """Turn a soft-bounce streak older than the grace period into ``bounced``.
+
+        Decided from the address's own events, so running the job twice changes nothing.
+        """
+        def command(agg: Address) -> bool:
+            expired = grace_expired(fold(self.events.get(agg.id), self.policy), self.policy, now)
+            if expired is None or expired.since is None:
+                return False
+            return agg.record_soft_bounce_escalated(
+                streak_since=expired.since, diagnostic=expired.diagnostic, occurred_at=now,
+                source=source)
+
+        return self.apply_commands([(address, command)])[0]
+
     def change_email(self, profile_id: str, *, old_address: str | None, new_address: str,
                      actor: str | None, occurred_at: datetime, source: str) -> bool:
         """Move a profile to ``new_address``; both addresses are saved in one transaction."""
@@ -89,13 +104,18 @@ class Ledger(Application[UUID]):
         for attempt in range(CONFLICT_RETRIES):
             absent = self._guess_absent(commands) if attempt == 0 else set()
             aggregates: dict[str, Address] = {}
+            touched: set[str] = set()
             results = []
             for address, command in commands:
                 if address not in aggregates:
                     aggregates[address] = (Address(address=address) if address in absent
                                            else self._load_or_create(address))
                 results.append(command(aggregates[address]))
-            changed = [a for a in aggregates.values() if a.pending_events]
+                if results[-1]:
+                    touched.add(address)
+            # An address no command changed is not saved (not even a new one's Registered).
+            changed = [a for address, a in aggregates.items()
+                       if address in touched and a.pending_events]
             if not changed:
                 return results
             try:

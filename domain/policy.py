@@ -170,6 +170,12 @@ def _suppressed(st: Standing, e: Any, policy: Policy) -> Standing:
     return replace(st, suppressed=Mark(e.occurred_at, code, e.reason))
 
 
+def _escalated(st: Standing, e: Any, policy: Policy) -> Standing:
+    if st.escalated is not None or not st.current(e.streak_since):
+        return st
+    return replace(st, escalated=Mark(e.occurred_at, "transient_grace_expired", e.diagnostic))
+
+
 _HANDLERS: dict[str, Handler] = {
     "MessageSent": _sent,
     "SendBlocked": _blocked,
@@ -179,6 +185,7 @@ _HANDLERS: dict[str, Handler] = {
     "Complained": _complained,
     "StatusReset": _reset,
     "Suppressed": _suppressed,
+    "SoftBounceEscalated": _escalated,
 }
 
 
@@ -241,3 +248,12 @@ def _bounced(st: Standing, policy: Policy) -> Verdict | None:
         if mark is not None:
             candidates.append(Verdict(BOUNCED, mark.code, mark.detail, mark.at))
     return min(candidates, key=lambda v: v.since or datetime.min) if candidates else None
+
+
+def grace_expired(st: Standing, policy: Policy, now: datetime) -> Verdict | None:
+    """The soft-bounced verdict whose streak began more than the grace period before ``now``
+    with no delivery since, if that is where the address stands (the ``escalate`` job)."""
+    current = verdict(st, policy)
+    if current.status != SOFT_BOUNCED or current.since is None:
+        return None
+    return current if now - current.since >= policy.transient_grace else None

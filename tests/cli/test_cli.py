@@ -83,3 +83,14 @@ def test_bad_database_url_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOUNCELEDGER_DATABASE_URL", "mysql://x")
     result = runner.invoke(app, ["tokens", "list"])
     assert result.exit_code == 3 and "unsupported database URL scheme" in result.stderr
+
+
+def test_escalate_reports_how_many(env: str) -> None:
+    services = build_services(make_settings(env))
+    services.ledger.record(Bounce("slow@example.com", "s1", "Transient", "General",
+                                  datetime(2026, 2, 1, tzinfo=UTC), "sns"))
+    services.close()
+    result = runner.invoke(app, ["escalate", "--now", "2026-03-01T00:00:00Z"])
+    assert result.exit_code == 0 and "escalated 1 address(es)" in result.stdout
+    again = runner.invoke(app, ["escalate", "--now", "2026-03-01T00:00:00Z"])
+    assert "escalated 0 address(es)" in again.stdout

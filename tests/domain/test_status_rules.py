@@ -169,3 +169,26 @@ def test_delays_and_rejections_are_recorded_once_and_leave_the_status_alone() ->
     _, events = record(reports)
     assert [type(e).__name__ for e in events] == ["Registered", "DeliveryDelayed", "Rejected"]
     assert status_after(reports).status == "ok"
+
+
+def test_streak_older_than_grace_escalates_once() -> None:
+    from domain.policy import grace_expired
+
+    agg, events = record([soft(0)])
+    policy = Policy()
+    assert grace_expired(fold(events, policy), policy, day(13)) is None
+    expired = grace_expired(fold(events, policy), policy, day(14))
+    assert expired is not None and expired.since == day(0)
+    agg.record_soft_bounce_escalated(streak_since=day(0), diagnostic=expired.diagnostic,
+                                     occurred_at=day(14), source="job")
+    events += list(agg.collect_events())
+    result = verdict(fold(events, policy), policy)
+    assert (result.status, result.reason) == ("bounced", "transient_grace_expired")
+    assert grace_expired(fold(events, policy), policy, day(30)) is None
+
+
+def test_delivery_before_grace_ends_prevents_escalation() -> None:
+    from domain.policy import grace_expired
+
+    _, events = record([soft(0), delivery(3)])
+    assert grace_expired(fold(events, Policy()), Policy(), day(20)) is None
