@@ -148,6 +148,36 @@ def escalate(now: Annotated[str | None, typer.Option(
     out.print(f"escalated {count} address(es)")
 
 
+@app.command("import-suppressions")
+def import_suppressions(
+        file: Annotated[typer.FileText, typer.Argument(help="CSV or SES JSON file")]) -> None:
+    """Suppress every address in FILE (source 'import'); bad lines are reported and skipped."""
+    from rich.progress import Progress
+
+    from adapters.suppression_files import BadLine, Entry, UnreadableFile, read_suppressions
+
+    try:
+        items = list(read_suppressions(file.read()))
+    except (UnreadableFile, UnicodeDecodeError) as error:
+        fail(f"cannot read {file.name}: {error}", 2)
+    entries = [i for i in items if isinstance(i, Entry)]
+    for bad in (i for i in items if isinstance(i, BadLine)):
+        err.print(f"line {bad.line}: {bad.problem} (skipped)", highlight=False)
+    imported = 0
+    with services() as built, Progress(console=err, transient=True) as progress:
+        task = progress.add_task("importing", total=len(entries))
+        for start in range(0, len(entries), 500):
+            chunk = entries[start:start + 500]
+            results = built.ledger.import_suppressions(
+                [(e.address, e.reason) for e in chunk], actor="import",
+                occurred_at=datetime.now(UTC))
+            imported += sum(results)
+            progress.advance(task, len(chunk))
+    skipped = len(items) - len(entries)
+    out.print(f"imported {imported}, already imported {len(entries) - imported}, "
+              f"bad lines {skipped}")
+
+
 @tokens_app.command("create")
 def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operator or admin")],
                   name: Annotated[str, typer.Option(help="a unique name for the token")]) -> None:

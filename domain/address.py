@@ -239,10 +239,13 @@ class Address(Aggregate):
         pass
 
     def suppress(self, *, actor: str, reason: str, occurred_at: datetime, source: str) -> bool:
-        """Block the address by an operator's decision."""
+        """Block the address by an operator's decision (or an import: once per reason)."""
+        if source == "import" and report_key("import", reason) in self.seen:
+            return False
         self._suppressed(actor, reason, occurred_at, source)
         return True
 
     @event("Suppressed")
     def _suppressed(self, actor: str, reason: str, occurred_at: datetime, source: str) -> None:
-        pass
+        if source == "import":
+            self.seen.add(report_key("import", reason))

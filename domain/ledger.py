@@ -66,6 +66,16 @@ class Ledger(Application[UUID]):
             actor=actor, reason=reason, occurred_at=occurred_at, source=source,
         ))])
 
+    def import_suppressions(self, entries: Sequence[tuple[str, str]], *, actor: str,
+                            occurred_at: datetime) -> list[bool]:
+        """Suppress ``(address, reason)`` pairs in one transaction; a rerun changes nothing."""
+        def command(reason: str) -> Command:
+            return lambda agg: agg.suppress(actor=actor, reason=reason, occurred_at=occurred_at,
+                                            source="import")
+
+        return self.apply_commands([(address, command(_required(reason, "reason")))
+                                    for address, reason in entries])
+
     def escalate(self, address: str, *, now: datetime, source: str = "job") -> bool:
         """Turn a soft-bounce streak older than the grace period into ``bounced``.
 
