@@ -13,11 +13,13 @@ from adapters.sql import Database, DatabaseUrl, open_database
 from api.settings import Settings
 from api.tokens import TokenStore
 from domain.ledger import Ledger
+from domain.sender import SenderPolicy
 from projections.base import Follower, Projector
 from projections.email_status import EmailStatusView
 from projections.message_map import MessageLookup, MessageMapView
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
+from projections.senders import SenderReader, SenderRules, SendersView
 from projections.status_mirror import StatusLookup, StatusMirror
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class Services:
     message_map: MessageMapView
     statuses: StatusLookup
     messages: MessageLookup
+    senders: SenderReader
     redis: redis.Redis | None = None
     mirror: StatusMirror | None = None
     follower: Follower | None = None
@@ -63,7 +66,8 @@ def build_services(settings: Settings) -> Services:
     db = open_database(url)
     ledger = Ledger(url.eventsourcing_env(), settings.policy())
     status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
-    projector = Projector(ledger, db, [status_view, ProfilesView(), message_map])
+    senders_view = SendersView()
+    projector = Projector(ledger, db, [status_view, ProfilesView(), message_map, senders_view])
     projector.create_tables()
     ledger.committed.append(lambda position: projector.catch_up(upto=position))
     tokens = TokenStore(db)
@@ -72,6 +76,8 @@ def build_services(settings: Settings) -> Services:
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
     reader = StatusReader(db)
     ledger.absent_hint = reader.unknown
+    senders = SenderReader(db)
+    senders_view.on_volume.append(SenderRules(senders, ledger, SenderPolicy()))
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5,
                                   socket_connect_timeout=0.5) if settings.redis_url else None
     cache = StatusCache(client, settings.redis_prefix) if client else None
@@ -83,7 +89,8 @@ def build_services(settings: Settings) -> Services:
         reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
     message_map.on_sent.append(messages.remember)
     services = Services(settings, ledger, db, projector, reader, tokens, status_view,
-                        message_map, StatusLookup(reader, cache), messages, client, mirror)
+                        message_map, StatusLookup(reader, cache), messages, senders, client,
+                        mirror)
     projector.catch_up()
     if mirror is not None:
         mirror.sync()

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from domain.address import Address
@@ -17,6 +18,7 @@ from domain.addresses import address_id
 from domain.errors import ConsentRequired, InvalidCommand
 from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, grace_expired, verdict
 from domain.reports import Report
+from domain.sender import Judgement, Sender, sender_id
 
 Command = Callable[[Address], bool]
 CONFLICT_RETRIES = 12
@@ -129,19 +131,49 @@ class Ledger(Application[UUID]):
             if not changed:
                 return results
             try:
-                recordings = self.save(*changed)
+                self._save_and_notify(*changed)
             except RecordConflictError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
-                # Jitter: SQLite's busy handler is not first-come-first-served, so a writer
-                # that lost the race must step aside or the winner can starve it.
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
+                _back_off(attempt)
                 continue
-            last = max(r.notification.id for r in recordings)
-            for observer in self.committed:
-                observer(last)
             return results
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def judge_sender(self, name: str, judgement: Judgement, *, occurred_at: datetime) -> bool:
+        """Move a sender to the state the rules give (a pause waits for an admin)."""
+        return self._change_sender(name, lambda s: s.apply_judgement(
+            judgement, occurred_at=occurred_at))
+
+    def resume_sender(self, name: str, *, actor: str, reason: str, occurred_at: datetime,
+                      source: str) -> bool:
+        """An admin lets a warned or paused sender send again."""
+        return self._change_sender(name, lambda s: s.resume(
+            actor=actor, reason=reason, occurred_at=occurred_at, source=source))
+
+    def _change_sender(self, name: str, command: Callable[[Sender], bool]) -> bool:
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                sender: Sender = self.repository.get(sender_id(name))
+            except AggregateNotFoundError:
+                sender = Sender(name=name)
+            if not command(sender):
+                return False
+            try:
+                self._save_and_notify(sender)
+            except RecordConflictError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                _back_off(attempt)
+                continue
+            return True
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _save_and_notify(self, *aggregates: Aggregate) -> None:
+        recordings = self.save(*aggregates)
+        last = max(r.notification.id for r in recordings)
+        for observer in self.committed:
+            observer(last)
 
     def _guess_absent(self, commands: Sequence[tuple[str, Command]]) -> set[str]:
         if self.absent_hint is None or len(commands) < 2:
@@ -169,6 +201,12 @@ class Ledger(Application[UUID]):
 
     def verdict(self, address: str, until: datetime | None = None) -> Verdict:
         return verdict(self.standing(address, until), self.policy)
+
+
+def _back_off(attempt: int) -> None:
+    """Jitter before retrying a conflict: SQLite's busy handler is not first-come-first-served,
+    so a writer that lost the race must step aside or the winner can starve it."""
+    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
 
 
 def _required(value: str | None, name: str) -> str:

@@ -69,7 +69,8 @@ class Projector:
                  batch_size: int = 500) -> None:
         self.ledger, self.db, self.views, self.batch_size = ledger, db, list(views), batch_size
         self.position = 0
-        self._lock = threading.Lock()
+        # Re-entrant: an after-commit step (the sender rules) may record events and catch up.
+        self._lock = threading.RLock()
 
     def create_tables(self) -> None:
         with self.db.write() as cur:

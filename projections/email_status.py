@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.sql import Cursor
+from domain.address import Address
 from domain.policy import COUNT_NAMES, Policy, Standing, Verdict, apply, verdict
 from domain.standing_json import dump_standing, load_standing
 from projections.base import Positioned, insert_rows, iso
@@ -76,6 +77,7 @@ class EmailStatusView:
         cur.execute("DELETE FROM email_status")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> list[StatusRow]:
+        events = [(p, e) for p, e in events if isinstance(e, Address.Event)]
         rows = self._load(cur, {str(e.originator_id) for _, e in events})
         touched: dict[str, StatusRow] = {}
         for position, event in events:

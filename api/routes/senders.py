@@ -1,0 +1,37 @@
+"""Sender reputation: rates against the thresholds, state, and the admins' resume."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from api.deps import Admin, Svc, Viewer
+from api.schemas import SuppressRequest
+
+router = APIRouter(prefix="/v1", tags=["senders"])
+
+
+@router.get("/senders")
+def list_senders(services: Svc, _: Viewer) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    return {"senders": [services.senders.report(name, today)
+                        for name in services.senders.names()]}
+
+
+@router.get("/senders/{sender}")
+def get_sender(sender: str, services: Svc, _: Viewer) -> dict[str, Any]:
+    if sender not in services.senders.names():
+        raise HTTPException(404, f"no sender {sender!r} has been seen")
+    return services.senders.report(sender, datetime.now(UTC).date())
+
+
+@router.post("/senders/{sender}/resume")
+def resume_sender(sender: str, body: SuppressRequest, services: Svc,
+                  who: Admin) -> dict[str, Any]:
+    if sender not in services.senders.names():
+        raise HTTPException(404, f"no sender {sender!r} has been seen")
+    services.ledger.resume_sender(sender, actor=who.name, reason=body.reason,
+                                  occurred_at=datetime.now(UTC), source="api")
+    return services.senders.report(sender, datetime.now(UTC).date())

@@ -1,0 +1,182 @@
+"""Sender reputation views: daily and hourly volumes per sender, and each sender's state.
+
+``on_volume`` hears which senders' counts moved (after commit), so the rules can judge them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from adapters.sql import Cursor, Database
+from domain.ledger import Ledger
+from domain.sender import ACTIVE, PAUSED, SenderPolicy, Volume, judge
+from projections.base import Positioned, insert_rows, iso
+
+COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
+CREATE = [
+    "CREATE TABLE IF NOT EXISTS sender_daily (sender TEXT NOT NULL, day TEXT NOT NULL, "
+    + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTED)
+    + ", PRIMARY KEY (sender, day))",
+    "CREATE TABLE IF NOT EXISTS sender_hourly (sender TEXT NOT NULL, hour TEXT NOT NULL, "
+    "sent INTEGER NOT NULL DEFAULT 0, hard_bounces INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (sender, hour))",
+    "CREATE TABLE IF NOT EXISTS sender_state (sender TEXT PRIMARY KEY, state TEXT NOT NULL, "
+    "rule TEXT, detail TEXT, decided_by TEXT, changed_at TEXT)",
+]
+
+
+def _counts(event: Any) -> dict[str, int]:
+    kind = type(event).__name__
+    if kind == "MessageSent":
+        return {"sent": 1}
+    if kind == "Delivered":
+        return {"delivered": 1}
+    if kind == "HardBounced":
+        return {"hard_bounces": 1}
+    if kind == "Complained" and event.feedback_type != "not-spam":
+        return {"complaints": 1, "virus_complaints": int(event.feedback_type == "virus")}
+    return {}
+
+
+class SendersView:
+    name = "senders"
+
+    def __init__(self) -> None:
+        self.on_volume: list[Callable[[dict[str, datetime]], None]] = []
+
+    def create(self, cur: Cursor) -> None:
+        for statement in CREATE:
+            cur.execute(statement)
+
+    def clear(self, cur: Cursor) -> None:
+        for table in ("sender_daily", "sender_hourly", "sender_state"):
+            cur.execute(f"DELETE FROM {table}")
+
+    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> dict[str, datetime]:
+        daily: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(COUNTED, 0))
+        hourly: dict[tuple[str, str], dict[str, int]] = defaultdict(
+            lambda: {"sent": 0, "hard_bounces": 0})
+        latest: dict[str, datetime] = {}
+        for _, event in events:
+            if type(event).__name__ == "SenderStateChanged":
+                self._state(cur, event)
+                continue
+            counts = _counts(event)
+            if not counts or not getattr(event, "sender", None):
+                continue
+            stamp = iso(event.occurred_at) or ""
+            for name, value in counts.items():
+                daily[(event.sender, stamp[:10])][name] += value
+                if name in ("sent", "hard_bounces"):
+                    hourly[(event.sender, stamp[:13])][name] += value
+            latest[event.sender] = max(latest.get(event.sender, event.occurred_at),
+                                       event.occurred_at)
+        self._add(cur, "sender_daily", "day", daily, COUNTED)
+        self._add(cur, "sender_hourly", "hour", hourly, ("sent", "hard_bounces"))
+        return latest
+
+    @staticmethod
+    def _add(cur: Cursor, table: str, period: str, rows: dict[tuple[str, str], dict[str, int]],
+             columns: Sequence[str]) -> None:
+        if not rows:
+            return
+        updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+        insert_rows(cur, f"INSERT INTO {table} (sender, {period}, {', '.join(columns)})",
+                    [(s, p, *(v[c] for c in columns)) for (s, p), v in sorted(rows.items())],
+                    f"ON CONFLICT (sender, {period}) DO UPDATE SET {updates}")
+
+    @staticmethod
+    def _state(cur: Cursor, event: Any) -> None:
+        cur.execute(
+            "INSERT INTO sender_state (sender, state, rule, detail, decided_by, changed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender) DO UPDATE SET "
+            "state = excluded.state, rule = excluded.rule, "
+            "detail = excluded.detail, decided_by = excluded.decided_by, "
+            "changed_at = excluded.changed_at",
+            (event.sender, event.state, event.rule, event.detail, event.decided_by,
+             iso(event.occurred_at)))
+
+    def after_commit(self, changes: dict[str, datetime]) -> None:
+        if changes:
+            for callback in self.on_volume:
+                callback(changes)
+
+
+class SenderReader:
+    """Volumes, rates and states of senders, for the rules and the API."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def volume(self, sender: str, first_day: date, last_day: date) -> Volume:
+        with self.db.read() as cur:
+            cur.execute(f"SELECT {', '.join(f'COALESCE(SUM({c}), 0)' for c in COUNTED)} "
+                        "FROM sender_daily WHERE sender = ? AND day BETWEEN ? AND ?",
+                        (sender, first_day.isoformat(), last_day.isoformat()))
+            return Volume(*(int(v) for v in cur.fetchone()))
+
+    def hour(self, sender: str, moment: datetime) -> Volume:
+        with self.db.read() as cur:
+            cur.execute("SELECT sent, hard_bounces FROM sender_hourly "
+                        "WHERE sender = ? AND hour = ?", (sender, (iso(moment) or "")[:13]))
+            row = cur.fetchone()
+        return Volume(sent=int(row[0]), hard_bounces=int(row[1])) if row else Volume()
+
+    def state(self, sender: str) -> dict[str, Any]:
+        with self.db.read() as cur:
+            cur.execute("SELECT state, rule, detail, decided_by, changed_at FROM sender_state "
+                        "WHERE sender = ?", (sender,))
+            row = cur.fetchone()
+        keys = ("state", "rule", "detail", "decided_by", "changed_at")
+        return dict(zip(keys, row, strict=True)) if row else {"state": ACTIVE, "rule": None,
+                                                              "detail": None,
+                                                              "decided_by": None,
+                                                              "changed_at": None}
+
+    def names(self) -> list[str]:
+        with self.db.read() as cur:
+            cur.execute("SELECT sender FROM sender_daily UNION SELECT sender FROM sender_state "
+                        "ORDER BY 1")
+            return [row[0] for row in cur.fetchall()]
+
+    def daily(self, sender: str, first_day: date) -> list[dict[str, Any]]:
+        with self.db.read() as cur:
+            cur.execute(f"SELECT day, {', '.join(COUNTED)} FROM sender_daily "
+                        "WHERE sender = ? AND day >= ? ORDER BY day",
+                        (sender, first_day.isoformat()))
+            return [dict(zip(("day", *COUNTED), row, strict=True)) for row in cur.fetchall()]
+
+    def report(self, sender: str, today: date) -> dict[str, Any]:
+        """State, 7- and 30-day counts and rates, and the last 30 days day by day."""
+        week = self.volume(sender, today - timedelta(days=6), today)
+        month = self.volume(sender, today - timedelta(days=29), today)
+        return {"sender": sender, **self.state(sender),
+                "last_7_days": _volume_dict(week), "last_30_days": _volume_dict(month),
+                "daily": self.daily(sender, today - timedelta(days=29))}
+
+
+def _volume_dict(volume: Volume) -> dict[str, Any]:
+    return {"sent": volume.sent, "delivered": volume.delivered,
+            "hard_bounces": volume.hard_bounces, "complaints": volume.complaints,
+            "bounce_rate": round(volume.bounce_rate, 6),
+            "complaint_rate": round(volume.complaint_rate, 6)}
+
+
+class SenderRules:
+    """After commit: judge each sender whose volume moved; record a change of state."""
+
+    def __init__(self, reader: SenderReader, ledger: Ledger, policy: SenderPolicy) -> None:
+        self.reader, self.ledger, self.policy = reader, ledger, policy
+
+    def __call__(self, latest: dict[str, datetime]) -> None:
+        for sender, moment in sorted(latest.items()):
+            today = moment.astimezone(UTC).date()
+            week = self.reader.volume(sender, today - timedelta(days=6), today)
+            judgement = judge(week, self.reader.hour(sender, moment), self.policy)
+            current = self.reader.state(sender)["state"]
+            if judgement.state != current and current != PAUSED:
+                self.ledger.judge_sender(sender, judgement, occurred_at=moment)
