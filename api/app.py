@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import addresses, health, messages, profiles, senders, tokens
+from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
 from api.services import Services, build_services
 from api.settings import Settings
 
@@ -32,6 +32,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, addresses, profiles, messages, senders, tokens):
+    for module in (health, webhooks, addresses, profiles, messages, senders, tokens):
         app.include_router(module.router)
     return app

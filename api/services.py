@@ -6,10 +6,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import redis
 
 from adapters.redis_cache import MessageMapCache, StatusCache
+from adapters.sns import SnsVerifier
+from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database
+from api.group_commit import GroupCommitter
+from api.ingest import Ingest
 from api.settings import Settings
 from api.tokens import TokenStore
 from domain.ledger import Ledger
@@ -40,6 +45,9 @@ class Services:
     statuses: StatusLookup
     messages: MessageLookup
     senders: SenderReader
+    ingest: Ingest
+    committer: GroupCommitter
+    http: httpx.Client
     redis: redis.Redis | None = None
     mirror: StatusMirror | None = None
     follower: Follower | None = None
@@ -55,10 +63,22 @@ class Services:
     def close(self) -> None:
         if self.follower is not None:
             self.follower.stop()
+        self.committer.close()
+        self.http.close()
         self.ledger.close()
         self.db.close()
         if self.redis is not None:
             self.redis.close()
+
+
+def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitter,
+                 messages: MessageLookup) -> Ingest:
+    certificates = CertificateStore(http, settings.sns_cert_dir or None)
+    verifier = SnsVerifier(settings.topic_patterns(), certificates, settings.sns_max_age_s)
+    confirm = ((lambda url: confirm_subscription(http, url)) if settings.sns_auto_confirm
+               else None)
+    accounts = [a.strip() for a in settings.ses_account_ids.split(",") if a.strip()]
+    return Ingest(verifier, committer, messages, confirm, accounts)
 
 
 def build_services(settings: Settings) -> Services:
@@ -88,9 +108,12 @@ def build_services(settings: Settings) -> Services:
     messages = MessageLookup(
         reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
     message_map.on_sent.append(messages.remember)
+    http = httpx.Client(verify=True, follow_redirects=False, timeout=5.0)
+    committer = GroupCommitter(ledger.record)
     services = Services(settings, ledger, db, projector, reader, tokens, status_view,
-                        message_map, StatusLookup(reader, cache), messages, senders, client,
-                        mirror)
+                        message_map, StatusLookup(reader, cache), messages, senders,
+                        build_ingest(settings, http, committer, messages), committer, http,
+                        client, mirror)
     projector.catch_up()
     if mirror is not None:
         mirror.sync()

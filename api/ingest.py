@@ -1,0 +1,103 @@
+"""From a verified SNS (or SQS) message to committed events: the webhook's and worker's core.
+
+Nothing is acknowledged before the commit: ``handle_sns`` returns only after the group
+committer has saved the reports (or raises, which the caller turns into a 5xx/4xx).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from adapters.ses_events import MessageInfo, Parsed, SesPayloadError, parse_ses
+from adapters.sns import SnsMessage, SnsRefused, SnsVerifier, check_subscribe_url
+from api.group_commit import GroupCommitter
+from api.metrics import REPORTS, SNS_MESSAGES
+from projections.message_map import MessageLookup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message; ``outcome`` is also the metrics label."""
+
+    outcome: str
+    kind: str | None = None
+    recorded: int = 0
+    duplicates: int = 0
+
+    def body(self) -> dict[str, object]:
+        return {"outcome": self.outcome, "kind": self.kind, "recorded": self.recorded,
+                "duplicates": self.duplicates}
+
+
+class Ingest:
+    def __init__(self, verifier: SnsVerifier, committer: GroupCommitter,
+                 messages: MessageLookup, confirm: Callable[[str], object] | None,
+                 account_ids: Collection[str] = ()) -> None:
+        self.verifier, self.committer, self.messages = verifier, committer, messages
+        self.confirm, self.account_ids = confirm, set(account_ids)
+
+    def handle_sns(self, body: bytes, header_type: str | None = None, *, path: str = "sns",
+                   check_age: bool = True) -> Outcome:
+        """Verify, then act on one SNS message (SPEC §6); ``SnsRefused`` for a refusal."""
+        try:
+            message = self.verifier.verify(body, header_type, check_age=check_age)
+            outcome = self._act(message, path)
+        except SnsRefused as refusal:
+            SNS_MESSAGES.labels(path, refusal.code).inc()
+            raise
+        SNS_MESSAGES.labels(path, outcome.outcome).inc()
+        return outcome
+
+    def _act(self, message: SnsMessage, path: str) -> Outcome:
+        if message.type == "SubscriptionConfirmation":
+            return self._confirm(message)
+        if message.type == "UnsubscribeConfirmation":
+            log.warning("SNS unsubscribed us from %s; not re-subscribing", message.topic_arn)
+            return Outcome("unsubscribed")
+        return self.handle_ses(message.message, source=path)
+
+    def _confirm(self, message: SnsMessage) -> Outcome:
+        url = check_subscribe_url(message.subscribe_url or "", message.topic_arn)
+        if self.confirm is None:
+            log.warning("subscription to %s not confirmed: BOUNCELEDGER_SNS_AUTO_CONFIRM is "
+                        "off", message.topic_arn)
+            return Outcome("confirmation_skipped")
+        self.confirm(url)
+        log.info("confirmed the SNS subscription to %s", message.topic_arn)
+        return Outcome("confirmed")
+
+    def handle_ses(self, message: str, *, source: str) -> Outcome:
+        """Record what an SES notification says (also the SQS raw-delivery path)."""
+        try:
+            parsed = parse_ses(message, source=source, lookup=self._lookup)
+        except SesPayloadError as error:
+            log.warning("acknowledged an unreadable SES message: %s", error)
+            return Outcome("unreadable")
+        if self.account_ids and parsed.account_id not in self.account_ids:
+            raise SnsRefused(403, "account_not_allowed",
+                             "mail.sendingAccountId is not in BOUNCELEDGER_SES_ACCOUNT_IDS")
+        if parsed.skipped:
+            log.warning("skipped %d invalid recipient address(es)", len(parsed.skipped))
+        return self._record(parsed)
+
+    def _record(self, parsed: Parsed) -> Outcome:
+        if not parsed.reports:
+            return Outcome(parsed.kind if parsed.kind in ("ignored", "unknown") else "accepted",
+                           parsed.kind)
+        results = self.committer.submit(parsed.reports)
+        recorded = sum(results)
+        REPORTS.labels(parsed.kind, "recorded").inc(recorded)
+        REPORTS.labels(parsed.kind, "duplicate").inc(len(results) - recorded)
+        return Outcome("accepted" if recorded else "duplicate", parsed.kind, recorded,
+                       len(results) - recorded)
+
+    def _lookup(self, message_id: str) -> MessageInfo | None:
+        sends = self.messages.sends(message_id)
+        if not sends:
+            return None
+        return MessageInfo(recipients=tuple(s.address for s in sends), sender=sends[0].sender,
+                           profile_ids={s.address: s.profile_id for s in sends})

@@ -1,0 +1,20 @@
+"""Prometheus metrics (one registry per process; exposed at ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+SNS_MESSAGES = Counter(
+    "bounceledger_sns_messages_total",
+    "SNS/SQS messages by outcome: accepted, duplicate, ignored, unknown, confirmed, "
+    "unsubscribed, or the refusal code",
+    ["path", "outcome"],
+)
+REPORTS = Counter(
+    "bounceledger_reports_total", "Reports from SES by kind and result (recorded, duplicate)",
+    ["kind", "result"],
+)
+INGEST_SECONDS = Histogram(
+    "bounceledger_ingest_seconds", "Time from receiving an SNS message to answering it",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
