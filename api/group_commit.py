@@ -108,3 +108,29 @@ class GroupCommitter:
         for request in batch:
             request.error = error
             request.done.set()
+
+
+class DirectCommitter(GroupCommitter):
+    """One transaction per request (``BOUNCELEDGER_INGEST_GROUP_COMMIT=false``).
+
+    SQLite allows one writer: with ``serialize`` the requests take turns in the process
+    instead of failing on the file lock."""
+
+    def __init__(self, record: Callable[..., list[bool]], serialize: bool = False) -> None:
+        self._record = record
+        self._lock: threading.Lock | None = threading.Lock() if serialize else None
+
+    def submit(self, reports: Sequence[Report], timeout: float = 10.0) -> list[bool]:
+        if not reports:
+            return []
+        if self._lock is None:
+            return self._record(*reports)
+        if not self._lock.acquire(timeout=timeout):
+            raise CommitTimeout("the ledger did not commit in time")
+        try:
+            return self._record(*reports)
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        pass

@@ -13,7 +13,7 @@ from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database
-from api.group_commit import GroupCommitter
+from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
 from api.settings import Settings
 from api.tokens import TokenStore
@@ -109,7 +109,8 @@ def build_services(settings: Settings) -> Services:
         reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
     message_map.on_sent.append(messages.remember)
     http = httpx.Client(verify=True, follow_redirects=False, timeout=5.0)
-    committer = GroupCommitter(ledger.record)
+    committer = (GroupCommitter(ledger.record) if settings.ingest_group_commit
+                 else DirectCommitter(ledger.record, serialize=url.dialect == "sqlite"))
     services = Services(settings, ledger, db, projector, reader, tokens, status_view,
                         message_map, StatusLookup(reader, cache), messages, senders,
                         build_ingest(settings, http, committer, messages), committer, http,

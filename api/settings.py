@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     sns_cert_dir: str = ""
     sns_max_age_s: int = Field(86400, ge=0)
     ses_account_ids: str = ""
+    # Gather concurrent webhook calls into one transaction (off: one save per call).
+    ingest_group_commit: bool = True
 
     aws_region: str = "us-east-1"
     aws_endpoint_url: str = ""

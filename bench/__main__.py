@@ -9,13 +9,14 @@ import platform
 import sys
 from datetime import UTC, datetime
 
-from bench import ledger, status_checks
+from bench import ingest, ledger, status_checks
 
 KINDS = ("sqlite", "postgresql")
 BENCHES = {
     "command_throughput": lambda n: [ledger.command_throughput(k, n) for k in KINDS],
     "check_10k": lambda n: [ledger.check_10k(k) for k in KINDS],
     "status_checks": lambda n: status_checks.run(10_000, 5.0 if n >= 1000 else 2.0),
+    "sns_ingest": lambda n: [ingest.run(k, 3 * n) for k in KINDS],
 }
 
 
