@@ -70,7 +70,7 @@ class ScriptedSes:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 status, payload, headers = fake._next(json.loads(raw or b"{}"))
                 data = json.dumps(payload).encode()

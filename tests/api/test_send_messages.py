@@ -1,4 +1,4 @@
-"""``POST /v1/messages`` against moto's SES server: pre-check, send, record (SQLite and PostgreSQL)."""
+"""``POST /v1/messages`` against moto's SES server: pre-check, send, record (both stores)."""
 
 from __future__ import annotations
 
