@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from fastapi.testclient import TestClient
 
+from adapters.send_validation import OutgoingMessage
 from api.services import Services, build_services
 from domain.reports import Bounce, Complaint
 from domain.sender import PAUSED, Judgement
@@ -139,3 +142,20 @@ def test_sending_needs_the_sender_role(client: TestClient, headers: dict,
                                  "text": "t"})
     assert response.status_code == 403
     assert moto_messages(ses_endpoint) == []
+
+
+@pytest.mark.redis
+def test_with_redis_the_send_is_mapped_in_redis_with_its_ttl(
+        database_url: str, ses_endpoint: str, redis_url: str) -> None:
+    prefix = f"test:{uuid.uuid4().hex[:12]}:"
+    built = build_services(make_settings(database_url, aws_endpoint_url=ses_endpoint,
+                                         redis_url=redis_url, redis_prefix=prefix))
+    client = redis_lib.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        [result] = built.email().send(OutgoingMessage(FROM, ["m@example.org"], "s", text="t"))
+        key = f"{prefix}msg:{result.message_id}"
+        assert client.hkeys(key) == ["m@example.org"]
+        assert 0 < client.ttl(key) <= 30 * 86400
+    finally:
+        built.close()
+        client.delete(*client.scan_iter(f"{prefix}*"))
