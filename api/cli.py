@@ -148,6 +148,41 @@ def escalate(now: Annotated[str | None, typer.Option(
     out.print(f"escalated {count} address(es)")
 
 
+@app.command()
+def worker(
+        escalate_every: Annotated[float, typer.Option(
+            help="also run the escalation job every N hours (0: never)", min=0)] = 0,
+        metrics_port: Annotated[int, typer.Option(
+            help="serve Prometheus metrics on this port (0: off)", min=0, max=65535)] = 0,
+        wait: Annotated[int, typer.Option(help="long-poll wait in seconds", min=0,
+                                          max=20)] = 20) -> None:
+    """Ingest SES notifications from BOUNCELEDGER_SQS_QUEUE_URL until SIGTERM/SIGINT."""
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from api.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger(__name__).info("signal %d: finishing the batch in flight", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with services() as built:
+        if not built.settings.sqs_queue_url:
+            fail("BOUNCELEDGER_SQS_QUEUE_URL is not set", 2)
+        if metrics_port:
+            start_http_server(metrics_port, addr=built.settings.host)
+        run_worker(built, stop, escalate_every_s=escalate_every * 3600 or None,
+                   wait_seconds=wait)
+
+
 @app.command("import-suppressions")
 def import_suppressions(
         file: Annotated[typer.FileText, typer.Argument(help="CSV or SES JSON file")]) -> None:
@@ -207,3 +242,7 @@ def tokens_revoke(name: str) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
