@@ -17,8 +17,10 @@ from domain.errors import (
     ConsentRequired,
     InvalidAddress,
     InvalidCommand,
+    InvalidMessage,
     LedgerError,
     ProfileNotFound,
+    SenderPaused,
 )
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ STATUS_OF: dict[type[LedgerError], int] = {
     InvalidCommand: 422,
     ConsentRequired: 403,
     ProfileNotFound: 404,
+    InvalidMessage: 422,
+    SenderPaused: 409,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
