@@ -183,6 +183,33 @@ def worker(
                    wait_seconds=wait)
 
 
+@app.command()
+def demo(keep: Annotated[bool, typer.Option(
+        help="use BOUNCELEDGER_DATABASE_URL instead of a throwaway SQLite file")] = False
+         ) -> None:
+    """Send, bounce, complain and send again against a local moto server (no AWS needed)."""
+    import tempfile
+
+    try:
+        from api.demo import run, start_moto
+        server, endpoint = start_moto()
+    except ImportError:
+        fail("the demo needs moto: .venv/bin/pip install 'moto[server]' (make install does)", 2)
+    settings = load_settings()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = settings.database_url if keep else f"sqlite:///{tmp}/demo.db"
+            built = build_services(settings.model_copy(update={
+                "database_url": url, "redis_url": "" if not keep else settings.redis_url,
+                "aws_endpoint_url": endpoint}))
+            try:
+                run(built, endpoint, lambda line: out.print(line, highlight=False))
+            finally:
+                built.close()
+    finally:
+        server.stop()
+
+
 @app.command("import-suppressions")
 def import_suppressions(
         file: Annotated[typer.FileText, typer.Argument(help="CSV or SES JSON file")]) -> None:
