@@ -20,6 +20,7 @@ from domain.errors import (
     LedgerError,
     ProfileNotFound,
 )
+from projections.address_list import InvalidListQuery
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ STATUS_OF: dict[type[LedgerError], int] = {
     InvalidCommand: 422,
     ConsentRequired: 403,
     ProfileNotFound: 404,
+    InvalidListQuery: 400,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
