@@ -11,7 +11,7 @@ WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 220, 48, 28, 12
 
 @dataclass(frozen=True)
 class Line:
-    """A horizontal threshold drawn across the chart."""
+    """A horizontal threshold drawn across the chart (named in the caption's legend)."""
 
     value: float
     label: str
@@ -40,14 +40,14 @@ def bar_chart(title: str, days: Sequence[str], values: Sequence[float],
         parts.append(f'<rect class="bar" x="{x:.1f}" y="{y(value):.1f}" '
                      f'width="{step * 0.7:.1f}" height="{y(0) - y(value):.1f}">'
                      f"<title>{escape(day)}: {_fmt(value, unit)}</title></rect>")
-        if i % 7 == 0 or i == len(days) - 1:
-            parts.append(f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 8}">'
+        if (len(days) - 1 - i) % 7 == 0:
+            parts.append(f'<text class="tick" x="{x + step * 0.35:.1f}" y="{HEIGHT - 8}" '
+                         'text-anchor="middle">'
                          f"{escape(day[5:])}</text>")
     for line in lines:
         parts.append(f'<line class="{line.css}" x1="{PAD_LEFT}" y1="{y(line.value):.1f}" '
-                     f'x2="{WIDTH - 8}" y2="{y(line.value):.1f}"/>'
-                     f'<text class="tick {line.css}" x="{WIDTH - 10}" '
-                     f'y="{y(line.value) - 3:.1f}" text-anchor="end">{escape(line.label)}</text>')
+                     f'x2="{WIDTH - 8}" y2="{y(line.value):.1f}">'
+                     f"<title>{escape(line.label)}</title></line>")
     parts.append("</svg>")
     return "".join(parts)
 

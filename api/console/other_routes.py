@@ -35,7 +35,7 @@ def _profile_page(request: Request, services: Services, user: Any, profile_id: s
     profile = services.reader.profile(profile_id)
     if profile is None:
         raise ConsoleError(404, "No such profile",
-                           f"No profile {profile_id!r} has been recorded. Profiles appear when "
+                           f"No profile “{profile_id}” has been recorded. Profiles appear when "
                            "a send names them or their email is set.")
     status = services.reader.status(profile["address"])
     return render(request, "profile.html", user, status_code, profile=profile, status=status,
@@ -48,7 +48,7 @@ def change_email(request: Request, profile_id: ProfileId, user: PostUser, servic
     require(user, "operator", "Changing a profile's email")
     current = services.reader.profile(profile_id)
     if current is None:
-        raise ConsoleError(404, "No such profile", f"No profile {profile_id!r} has been recorded.")
+        raise ConsoleError(404, "No such profile", f"No profile “{profile_id}” has been recorded.")
     try:
         services.ledger.change_email(
             profile_id, old_address=current["address"], new_address=normalize_address(email),
@@ -76,24 +76,28 @@ def sender_page(request: Request, sender: Annotated[str, Path(max_length=200)], 
 def _sender_page(request: Request, services: Services, user: Any, sender: str,
                  done: str = "") -> Response:
     if sender not in services.senders.names():
-        raise ConsoleError(404, "No such sender", f"No sender {sender!r} has been seen.")
+        raise ConsoleError(404, "No such sender", f"No sender “{sender}” has been seen.")
     today = datetime.now(UTC).date()
     report = services.senders.report(sender, today)
     return render(request, "sender.html", user, r=report, t=THRESHOLDS, percent=percent,
                   charts=_charts(report["daily"], today), done=done, quote=quote)
 
 
-def _charts(daily: list[dict[str, Any]], today: date) -> list[str]:
+def _charts(daily: list[dict[str, Any]], today: date) -> list[tuple[str, str]]:
     by_day = {row["day"]: row for row in daily}
     days = [date.fromordinal(today.toordinal() - 29 + i).isoformat() for i in range(30)]
     rows = [by_day.get(d, {}) for d in days]
     sent = [float(r.get("sent", 0)) for r in rows]
     bounce = [r.get("hard_bounces", 0) / r["sent"] if r.get("sent") else 0.0 for r in rows]
+    warn, pause = percent(THRESHOLDS.bounce_warn), percent(THRESHOLDS.bounce_pause)
+    rate_title = "Hard-bounce rate per day, last 30 days"
     return [
-        bar_chart("Messages sent per day, last 30 days", days, sent),
-        bar_chart("Hard-bounce rate per day against the warn and pause thresholds", days, bounce,
-                  [Line(THRESHOLDS.bounce_warn, "warn 5 %", "warn"),
-                   Line(THRESHOLDS.bounce_pause, "pause 10 %", "pause")], unit="%"),
+        ("Messages sent per day, last 30 days",
+         bar_chart("Messages sent per day, last 30 days", days, sent)),
+        (f"{rate_title}; dashed lines: warn at {warn} (amber), pause at {pause} (red)",
+         bar_chart(rate_title, days, bounce,
+                   [Line(THRESHOLDS.bounce_warn, f"warn {warn}", "warn"),
+                    Line(THRESHOLDS.bounce_pause, f"pause {pause}", "pause")], unit="%")),
     ]
 
 
@@ -102,7 +106,7 @@ def resume_sender(sender: Annotated[str, Path(max_length=200)], user: PostUser,
                   services: Svc, reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     require(user, "admin", "Resuming a sender")
     if sender not in services.senders.names():
-        raise ConsoleError(404, "No such sender", f"No sender {sender!r} has been seen.")
+        raise ConsoleError(404, "No such sender", f"No sender “{sender}” has been seen.")
     services.ledger.resume_sender(sender, actor=user.name, reason=reason,
                                   occurred_at=datetime.now(UTC), source="console")
     return RedirectResponse(f"/console/senders/{quote(sender, safe='')}?done=resume", 303)
