@@ -99,6 +99,6 @@ class AddressList:
             params.append(_like(query.q))
         if cursor is not None:
             changed_at, key = decode_cursor(cursor)
-            clauses.append("(changed_at < ? OR (changed_at = ? AND address_id < ?))")
-            params.extend([changed_at, changed_at, key])
+            clauses.append("(changed_at, address_id) < (?, ?)")  # row values: an index range
+            params.extend([changed_at, key])
         return " AND ".join(clauses), params

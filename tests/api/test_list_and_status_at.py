@@ -112,3 +112,11 @@ def test_status_at_refuses_a_time_that_is_not_iso(client: TestClient, headers: d
     bad = client.get(path, params={"at": "yesterday"}, headers=headers["viewer"])
     assert bad.status_code == 422
     assert bad.json()["error"]["message"] == "not an ISO 8601 time: 'yesterday'"
+
+
+def test_history_refuses_a_bad_cursor_or_limit(client: TestClient, headers: dict) -> None:
+    for query in ("cursor=abc", "cursor=-1", "limit=0", "limit=1001"):
+        response = client.get(f"/v1/addresses/a@example.com/history?{query}",
+                              headers=headers["viewer"])
+        assert response.status_code == 422, query
+        assert response.json()["error"]["code"] == "validation_error"

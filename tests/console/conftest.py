@@ -38,6 +38,11 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def tampered(value: str) -> str:
+    """``value`` with its last character changed (always a different value)."""
+    return value[:-1] + ("1" if value.endswith("0") else "0")
+
+
 def log_in(client: TestClient, token: str) -> None:
     form = client.get("/console/login")
     response = client.post("/console/login", data={"token": token, "csrf_token": csrf_of(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.console import session
 from api.services import Services
-from tests.console.conftest import csrf_of, log_in
+from tests.console.conftest import csrf_of, log_in, tampered
 
 
 def test_a_page_without_a_session_redirects_to_login(anonymous: TestClient) -> None:
@@ -68,7 +71,7 @@ def test_login_without_or_with_a_wrong_csrf_token_is_refused(anonymous: TestClie
                                                              tokens: dict[str, str]) -> None:
     form = anonymous.get("/console/login")
     for data in ({"token": tokens["admin"]},
-                 {"token": tokens["admin"], "csrf_token": csrf_of(form.text)[:-2] + "00"}):
+                 {"token": tokens["admin"], "csrf_token": tampered(csrf_of(form.text))}):
         response = anonymous.post("/console/login", data=data, follow_redirects=False)
         assert response.status_code == 403
         assert "CSRF" in response.text
@@ -88,9 +91,9 @@ def test_a_tampered_session_cookie_is_no_session(anonymous: TestClient,
     log_in(anonymous, tokens["viewer"])
     value = anonymous.cookies["bl_session"]
     body, _, signature = value.partition(".")
-    for tampered in (f"{body}x.{signature}", f"{body}.{signature[:-1]}0", body):
+    for bad in (f"{body}x.{signature}", f"{body}.{tampered(signature)}", body):
         anonymous.cookies.clear()
-        anonymous.cookies.set("bl_session", tampered, domain="localhost.local",
+        anonymous.cookies.set("bl_session", bad, domain="localhost.local",
                               path="/console")
         assert anonymous.get("/console/addresses", follow_redirects=False).status_code == 303
     anonymous.cookies.clear()
@@ -103,6 +106,14 @@ def test_revoking_the_token_ends_its_sessions(console: Callable[[str], TestClien
     client = console("viewer")
     assert client.get("/console/addresses").status_code == 200
     services.tokens.revoke("viewer-person")
+    assert client.get("/console/addresses", follow_redirects=False).status_code == 303
+
+
+def test_a_session_ends_after_twelve_hours(console: Callable[[str], TestClient],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    client = console("viewer")
+    later = time.time() + session.MAX_AGE_S + 1
+    monkeypatch.setattr(session.time, "time", lambda: later)
     assert client.get("/console/addresses", follow_redirects=False).status_code == 303
 
 
