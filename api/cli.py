@@ -72,7 +72,8 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     host, port = host or settings.host, port or settings.port
     with services() as built:
         has_tokens = built.tokens.count() > 0
-    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] (API docs at /docs), "
+    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] "
+              "(API docs at /docs, console at /console), "
               f"database {settings.database_url.split('@')[-1]}")
     if not has_tokens:
         out.print("No API token exists yet. Create an admin token in another shell with:\n"
