@@ -46,7 +46,7 @@ def address_list(request: Request, user: User, services: Svc, status: StatusFilt
     rows, next_cursor = AddressList(services.db).page(query, cursor or None, PAGE)
     filters = {k: v for k, v in (("status", status), ("q", q)) if v}
     return render(request, "addresses.html", user, rows=rows, status=status, q=q,
-                  first_page=bool(cursor), filters=urlencode(filters),
+                  show_first=bool(cursor), filters=urlencode(filters),
                   next_url=("?" + urlencode({**filters, "cursor": next_cursor}))
                   if next_cursor else None, address_url=address_url)
 

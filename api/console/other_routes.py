@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console.chart import Line, bar_chart
 from api.console.deps import PostUser, User, render, require
-from api.console.session import ConsoleError
+from api.console.session import ConsoleError, ConsoleUser
 from api.console.wording import percent
 from api.deps import Svc
 from api.services import Services
@@ -30,7 +30,7 @@ def profile_page(request: Request, profile_id: ProfileId, user: User, services: 
     return _profile_page(request, services, user, profile_id, done=done)
 
 
-def _profile_page(request: Request, services: Services, user: Any, profile_id: str,
+def _profile_page(request: Request, services: Services, user: ConsoleUser, profile_id: str,
                   done: str = "", error: str = "", status_code: int = 200) -> Response:
     profile = services.reader.profile(profile_id)
     if profile is None:
@@ -73,7 +73,7 @@ def sender_page(request: Request, sender: Annotated[str, Path(max_length=200)], 
     return _sender_page(request, services, user, sender, done=done)
 
 
-def _sender_page(request: Request, services: Services, user: Any, sender: str,
+def _sender_page(request: Request, services: Services, user: ConsoleUser, sender: str,
                  done: str = "") -> Response:
     if sender not in services.senders.names():
         raise ConsoleError(404, "No such sender", f"No sender “{sender}” has been seen.")

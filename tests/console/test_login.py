@@ -145,3 +145,12 @@ def test_the_stylesheet_is_served(anonymous: TestClient) -> None:
 def test_api_errors_stay_json(anonymous: TestClient) -> None:
     response = anonymous.get("/v1/addresses")
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+
+
+def test_the_session_key_comes_from_the_settings_or_is_random() -> None:
+    from api.settings import Settings
+
+    assert Settings(session_secret="s1").session_key() == b"s1"
+    assert Settings(secret_key="k1").session_key() == b"k1"
+    random_one, random_two = Settings().session_key(), Settings().session_key()
+    assert len(random_one) == 32 and random_one != random_two
