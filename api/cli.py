@@ -146,6 +146,68 @@ def escalate(now: Annotated[str | None, typer.Option(
     out.print(f"escalated {count} address(es)")
 
 
+@app.command()
+def worker(
+        escalate_every: Annotated[float, typer.Option(
+            help="also run the escalation job every N hours (0: never)", min=0)] = 0,
+        metrics_port: Annotated[int, typer.Option(
+            help="serve Prometheus metrics on this port (0: off)", min=0, max=65535)] = 0,
+        wait: Annotated[int, typer.Option(help="long-poll wait in seconds", min=0,
+                                          max=20)] = 20) -> None:
+    """Ingest SES notifications from BOUNCELEDGER_SQS_QUEUE_URL until SIGTERM/SIGINT."""
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from api.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger(__name__).info("signal %d: finishing the batch in flight", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with services() as built:
+        if not built.settings.sqs_queue_url:
+            fail("BOUNCELEDGER_SQS_QUEUE_URL is not set", 2)
+        if metrics_port:
+            start_http_server(metrics_port, addr=built.settings.host)
+        run_worker(built, stop, escalate_every_s=escalate_every * 3600 or None,
+                   wait_seconds=wait)
+
+
+@app.command()
+def demo(keep: Annotated[bool, typer.Option(
+        help="use BOUNCELEDGER_DATABASE_URL instead of a throwaway SQLite file")] = False
+         ) -> None:
+    """Send, bounce, complain and send again against a local moto server (no AWS needed)."""
+    import tempfile
+
+    try:
+        from api.demo import run, start_moto
+        server, endpoint = start_moto()
+    except ImportError:
+        fail("the demo needs moto: .venv/bin/pip install 'moto[server]' (make install does)", 2)
+    settings = load_settings()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = settings.database_url if keep else f"sqlite:///{tmp}/demo.db"
+            built = build_services(settings.model_copy(update={
+                "database_url": url, "redis_url": "" if not keep else settings.redis_url,
+                "aws_endpoint_url": endpoint}))
+            try:
+                run(built, endpoint, lambda line: out.print(line, highlight=False))
+            finally:
+                built.close()
+    finally:
+        server.stop()
+
+
 @app.command("import-suppressions")
 def import_suppressions(
         file: Annotated[typer.FileText, typer.Argument(help="CSV or SES JSON file")]) -> None:
@@ -205,3 +267,7 @@ def tokens_revoke(name: str) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -18,8 +18,10 @@ from domain.errors import (
     ConsentRequired,
     InvalidAddress,
     InvalidCommand,
+    InvalidMessage,
     LedgerError,
     ProfileNotFound,
+    SenderPaused,
 )
 from projections.address_list import InvalidListQuery
 
@@ -30,6 +32,8 @@ STATUS_OF: dict[type[LedgerError], int] = {
     InvalidCommand: 422,
     ConsentRequired: 403,
     ProfileNotFound: 404,
+    InvalidMessage: 422,
+    SenderPaused: 409,
     InvalidListQuery: 400,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     ses_configuration_set: str = ""
     ses_max_send_rate: float = Field(14.0, gt=0)
     sqs_queue_url: str = ""
+    # The SQS subscription delivers bare SES JSON (SNS raw message delivery on).
+    sqs_raw_delivery: bool = False
 
     soft_bounce_limit: int = Field(3, ge=1)
     soft_bounce_window_days: float = Field(14, gt=0)
