@@ -21,6 +21,7 @@ from api.tokens import TokenError
 from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from projections.event_json import event_dict
+from projections.time_travel import parse_instant, status_at
 
 app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
                   no_args_is_help=True, add_completion=False)
@@ -71,7 +72,8 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     host, port = host or settings.host, port or settings.port
     with services() as built:
         has_tokens = built.tokens.count() > 0
-    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] (API docs at /docs), "
+    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] "
+              "(API docs at /docs, console at /console), "
               f"database {settings.database_url.split('@')[-1]}")
     if not has_tokens:
         out.print("No API token exists yet. Create an admin token in another shell with:\n"
@@ -83,13 +85,12 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-def _parse_time(value: str) -> datetime:
+def _instant(value: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"not an ISO 8601 time: {value!r}", 2)
+        return parse_instant(value)
+    except LedgerError as error:
+        fail(error.message, 2)
         raise
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @app.command()
@@ -102,10 +103,7 @@ def status(address: str,
         if at is None:
             out.print_json(json.dumps(built.reader.status(normalized)))
             return
-        verdict = built.ledger.verdict(normalized, until=_parse_time(at))
-        out.print_json(json.dumps({"address": normalized, "at": at, "status": verdict.status,
-                                   "sendable": verdict.sendable, "reason": verdict.reason,
-                                   "diagnostic": verdict.diagnostic}))
+        out.print_json(json.dumps(status_at(built.ledger, normalized, _instant(at))))
 
 
 @app.command()
@@ -139,7 +137,7 @@ def escalate(now: Annotated[str | None, typer.Option(
 
     from api import jobs
 
-    moment = _parse_time(now) if now else datetime.now(UTC)
+    moment = _instant(now) if now else datetime.now(UTC)
     with services() as built, Progress(console=err, transient=True) as progress:
         task = progress.add_task("escalating", total=None)
         count = jobs.escalate(built, moment,

@@ -34,6 +34,27 @@ class AddressStatus(BaseModel):
     last_event_at: str | None
 
 
+class ListedAddress(AddressStatus):
+    changed_at: str | None
+
+
+class AddressPage(BaseModel):
+    addresses: list[ListedAddress]
+    next_cursor: str | None
+
+
+class StatusAt(BaseModel):
+    address: str
+    at: str | None
+    status: str
+    sendable: bool
+    reason: str | None
+    rule: str | None
+    diagnostic: str | None
+    since: str | None
+    counts: Counts
+
+
 class CheckRequest(Strict):
     addresses: list[str] = Field(min_length=1, max_length=10_000)
 
