@@ -86,5 +86,6 @@ def periodic_escalation(services: Services, every_s: float) -> Callable[[], None
 def run_worker(services: Services, stop: threading.Event, *,
                escalate_every_s: float | None = None, wait_seconds: int = 20) -> None:
     worker = build_worker(services, wait_seconds)
+    services.start_follower()  # other processes' events, and repairing the Redis mirror
     every = periodic_escalation(services, escalate_every_s) if escalate_every_s else None
     worker.run(stop, every)
