@@ -56,6 +56,17 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    """A fresh Redis key prefix; its keys are deleted afterwards."""
+    value = f"test:{uuid.uuid4().hex[:12]}:"
+    yield value
+    client = redis_lib.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{value}*"))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":

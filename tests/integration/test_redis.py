@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -32,16 +31,6 @@ def proxy(redis_url: str) -> Iterator[Proxy]:
     p = Proxy(target.hostname or "127.0.0.1", target.port or 6379)
     yield p
     p.close()
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = f"test:{uuid.uuid4().hex[:12]}:"
-    yield value
-    client = redis_lib.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{value}*"))
-    if keys:
-        client.delete(*keys)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +12,6 @@ import redis as redis_lib
 from adapters.rate_limit import LocalRateLimiter, RedisRateLimiter, rate_limiter
 from tests.proxy import Proxy
 from tests.ses_fakes import ScriptedSes, send_from_child
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = f"test:{uuid.uuid4().hex[:12]}:"
-    yield value
-    client = redis_lib.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{value}*"))
-    if keys:
-        client.delete(*keys)
 
 
 def busiest_second(arrivals: list[float]) -> int:
