@@ -15,14 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.sql import StoreUnavailable
-from api.progress import progress_bar
 from api.services import Services, build_services
 from api.settings import Settings
 from api.tokens import TokenError
 from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from projections.event_json import event_dict
-from projections.rebuild import Outcome
 
 app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
                   no_args_is_help=True, add_completion=False)
@@ -120,41 +118,6 @@ def history(address: str) -> None:
 
 
 @app.command()
-def replay(projection: Annotated[str | None, typer.Argument(
-        help="email_status, profiles, message_map or senders (default: all)")] = None,
-           verify: Annotated[bool, typer.Option(
-               "--verify", help="compare the rebuilt view with the live one; no swap")] = False,
-           restart: Annotated[bool, typer.Option(
-               "--restart", help="discard an unfinished rebuild instead of resuming it")] = False,
-           ) -> None:
-    """Rebuild projections from the first event beside the live ones, then swap them in."""
-    different = False
-    with services() as built:
-        names = [v.name for v in built.projector.views]
-        if projection is not None and projection not in names:
-            fail(f"unknown projection {projection!r}; choose from {', '.join(names)}", 2)
-        for name in [projection] if projection else names:
-            with progress_bar(err, f"rebuilding {name}") as report:
-                outcome = built.rebuild(name, verify=verify, restart=restart, progress=report)
-            if not verify:
-                out.print(f"{name}: rebuilt up to event {outcome.position} and swapped in")
-                continue
-            different = different or bool(outcome.differences)
-            _print_differences(name, outcome)
-    if different:
-        raise typer.Exit(1)
-
-
-def _print_differences(name: str, outcome: Outcome) -> None:
-    if not outcome.differences:
-        out.print(f"{name}: rebuilt view equals the live one at event {outcome.position}")
-    for diff in outcome.differences:
-        out.print(f"{name}: table {diff.table} differs at event {outcome.position}: "
-                  f"{diff.only_live} row(s) only live, {diff.only_rebuilt} only rebuilt; "
-                  f"e.g. {', '.join(map(str, diff.sample))}", highlight=False)
-
-
-@app.command()
 def escalate(now: Annotated[str | None, typer.Option(
         help="ISO 8601 time to judge the grace period at (default: now)")] = None) -> None:
     """Turn soft-bounce streaks older than TRANSIENT_GRACE_DAYS into bounced."""
@@ -230,3 +193,7 @@ def tokens_revoke(name: str) -> None:
 
 def main() -> None:
     app()
+
+
+# The analysts' commands (replay, export, what-if) register themselves on ``app``.
+from api import cli_analytics  # noqa: E402, F401

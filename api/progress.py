@@ -26,7 +26,7 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} events/s" if speed else "– events/s", style="cyan")
+        return Text(f"{speed:,.0f} events/s" if speed else "- events/s", style="cyan")
 
 
 @contextmanager
