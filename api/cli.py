@@ -21,6 +21,7 @@ from api.tokens import TokenError
 from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from projections.event_json import event_dict
+from projections.queries import status_at
 
 app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
                   no_args_is_help=True, add_completion=False)
@@ -102,10 +103,7 @@ def status(address: str,
         if at is None:
             out.print_json(json.dumps(built.reader.status(normalized)))
             return
-        verdict = built.ledger.verdict(normalized, until=_parse_time(at))
-        out.print_json(json.dumps({"address": normalized, "at": at, "status": verdict.status,
-                                   "sendable": verdict.sendable, "reason": verdict.reason,
-                                   "diagnostic": verdict.diagnostic}))
+        out.print_json(json.dumps(status_at(built.ledger, normalized, _parse_time(at))))
 
 
 @app.command()

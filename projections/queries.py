@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from datetime import datetime
+
 from adapters.sql import Database
 from domain.addresses import address_id
-from domain.policy import COUNT_NAMES, OK
+from domain.ledger import Ledger
+from domain.policy import COUNT_NAMES, OK, verdict
+from projections.base import iso
 from projections.message_map import MappedSend
 
 _STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
@@ -26,6 +30,18 @@ def _status_dict(row: Sequence[Any]) -> dict[str, Any]:
     data["sendable"] = bool(data["sendable"])
     data["counts"] = {name: data.pop(name) for name in COUNT_NAMES}
     return data
+
+
+def status_at(ledger: Ledger, address: str, at: datetime) -> dict[str, Any]:
+    """The status as it was at ``at``: the address's events recorded up to then, folded under
+    the policy. The one code path of ``status --at`` and ``GET …/status-at``; the SPEC §5
+    status shape plus ``at``."""
+    standing = ledger.standing(address, until=at)
+    result = verdict(standing, ledger.policy)
+    return {"address": address, "at": iso(at), "status": result.status,
+            "sendable": result.sendable, "reason": result.reason,
+            "diagnostic": result.diagnostic, "since": iso(result.since),
+            "counts": standing.counts_dict(), "last_event_at": iso(standing.last_event_at)}
 
 
 class StatusReader:
