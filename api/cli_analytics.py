@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,8 +14,10 @@ import typer
 from api.cli import _parse_time, app, err, fail, out, services
 from api.progress import progress_bar
 from api.services import Services
+from domain.policy import Policy
 from projections.export import EVENT_TYPES, ParquetOut, Selection, pages, write_jsonl
 from projections.rebuild import Outcome
+from projections.what_if import compare, render_chart, write_csv
 
 
 @app.command()
@@ -108,3 +112,66 @@ def export_events(built: Services, fmt: str, out_file: str, selection: Selection
         if sink is not sys.stdout:
             sink.close()
     return count, last
+
+
+def _proposed(built: Services, soft_bounce_limit: int | None, window_days: float | None,
+              grace_days: float | None, complaint_limit: int | None) -> Policy:
+    current = built.ledger.policy
+    try:
+        return replace(
+            current,
+            soft_bounce_limit=soft_bounce_limit or current.soft_bounce_limit,
+            soft_bounce_window=(timedelta(days=window_days) if window_days
+                                else current.soft_bounce_window),
+            transient_grace=(timedelta(days=grace_days) if grace_days
+                             else current.transient_grace),
+            complaint_limit=complaint_limit or current.complaint_limit)
+    except ValueError as error:
+        fail(str(error), 2)
+        raise
+
+
+def _policy_text(policy: Policy) -> str:
+    window, grace = (d.total_seconds() / 86400 for d in (policy.soft_bounce_window,
+                                                         policy.transient_grace))
+    return (f"soft bounces {policy.soft_bounce_limit} in {window:g} d, grace {grace:g} d, "
+            f"complaints {policy.complaint_limit}")
+
+
+@app.command("what-if")
+def what_if(
+        soft_bounce_limit: Annotated[int | None, typer.Option(
+            min=1, help="SOFT_BOUNCE_LIMIT to try")] = None,
+        window_days: Annotated[float | None, typer.Option(
+            "--soft-bounce-window-days", "--window-days", min=0.001,
+            help="SOFT_BOUNCE_WINDOW_DAYS to try")] = None,
+        grace_days: Annotated[float | None, typer.Option(
+            "--transient-grace-days", "--grace-days", min=0.001,
+            help="TRANSIENT_GRACE_DAYS to try")] = None,
+        complaint_limit: Annotated[int | None, typer.Option(
+            min=1, help="COMPLAINT_LIMIT to try")] = None,
+        at: Annotated[str | None, typer.Option(help="judge as of this ISO time (default: now)")
+                      ] = None,
+        csv_file: Annotated[typer.FileTextWrite | None, typer.Option(
+            "--csv", help="write the addresses that would change here")] = None,
+        chart: Annotated[str | None, typer.Option(
+            help="PNG of daily blocked counts, current vs proposed")] = None) -> None:
+    """Replay the whole ledger under other policy settings (writes nothing) and report which
+    addresses would change status. Unset options keep the current settings."""
+    moment = _parse_time(at) if at else datetime.now(UTC)
+    with services() as built:
+        proposed = _proposed(built, soft_bounce_limit, window_days, grace_days,
+                             complaint_limit)
+        with progress_bar(err, "replaying") as report:
+            outcome = compare(built.ledger, built.ledger.policy, proposed, moment, report)
+    out.print(f"current:  {_policy_text(built.ledger.policy)}\nproposed: "
+              f"{_policy_text(proposed)}", highlight=False)
+    out.print(f"{len(outcome.changes)} of {outcome.addresses} address(es) would change status "
+              f"({outcome.events} events replayed)", highlight=False)
+    for (before, after), count in outcome.transitions().items():
+        out.print(f"  {before} -> {after}: {count}", highlight=False)
+    if csv_file is not None:
+        write_csv(outcome, csv_file)
+    if chart is not None:
+        render_chart(outcome, chart, f"blocked addresses per day: {_policy_text(proposed)} "
+                                     f"vs {_policy_text(built.ledger.policy)}")
