@@ -66,14 +66,14 @@ class AddressNames:
     def learn(self, events: Sequence[Positioned]) -> None:
         """Make sure every address event of a page can be named."""
         for _, event in events:
-            if isinstance(event, Address.Registered):
-                self._keep(event.originator_id, event.address)
+            if type(event).__name__ == "Registered" and isinstance(event, Address.Event):
+                self._keep(event.originator_id, getattr(event, "address", ""))
         wanted = {e.originator_id for _, e in events
                   if isinstance(e, Address.Event) and e.originator_id not in self._cache}
         if wanted:
             self._from_view(sorted(wanted, key=str))
         for key in wanted - self._cache.keys():
-            first = next(iter(self.ledger.events.get(key, lte=1)))
+            first: Any = next(iter(self.ledger.events.get(key, lte=1)))
             self._keep(key, first.address)
 
     def _from_view(self, keys: list[UUID]) -> None:

@@ -113,22 +113,27 @@ def compare(ledger: Ledger, current: Policy, proposed: Policy, at: datetime,
             continue
         today = event.timestamp.astimezone(UTC).date()
         while day is not None and day < today:
-            outcome.daily.append((day, *(run.blocked_at(_day_end(day)) for run in runs)))
+            outcome.daily.append(_point(runs, day, _day_end(day)))
             day += timedelta(days=1)
         day = today if day is None else max(day, today)
         outcome.events += 1
-        if isinstance(event, Address.Registered):
-            names[event.originator_id] = event.address
+        if type(event).__name__ == "Registered":
+            names[event.originator_id] = getattr(event, "address", "")
         if type(event).__name__ in SIMULATED:
             continue
         for run in runs:
             run.apply(event.originator_id, event)
     if day is not None:
         moment = min(at, _day_end(day))
-        outcome.daily.append((day, *(run.blocked_at(moment) for run in runs)))
+        outcome.daily.append(_point(runs, day, moment))
     outcome.addresses = len(runs[0].verdicts)
     outcome.changes = _changes(runs, names, at)
     return outcome
+
+
+def _point(runs: tuple[PolicyRun, PolicyRun], day: date, moment: datetime
+           ) -> tuple[date, int, int]:
+    return day, runs[0].blocked_at(moment), runs[1].blocked_at(moment)
 
 
 def _changes(runs: tuple[PolicyRun, PolicyRun], names: dict[UUID, str],
@@ -159,7 +164,7 @@ def render_chart(outcome: Outcome, path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    days = [d for d, _, _ in outcome.daily]
+    days: Any = [d for d, _, _ in outcome.daily]
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
     ax.step(days, [c for _, c, _ in outcome.daily], where="post", label="current policy")
     ax.step(days, [p for _, _, p in outcome.daily], where="post", label="proposed policy",
