@@ -9,7 +9,7 @@ import platform
 import sys
 from datetime import UTC, datetime
 
-from bench import ingest, ledger, status_checks
+from bench import analytics, ingest, ledger, status_checks
 
 KINDS = ("sqlite", "postgresql")
 BENCHES = {
@@ -17,6 +17,8 @@ BENCHES = {
     "check_10k": lambda n: [ledger.check_10k(k) for k in KINDS],
     "status_checks": lambda n: status_checks.run(10_000, 5.0 if n >= 1000 else 2.0),
     "sns_ingest": lambda n: [ingest.run(k, 3 * n) for k in KINDS],
+    # Rebuild and export of 1M events (100k with --quick; --events N to choose).
+    "analytics": lambda n: analytics.run(1_000_000 if n >= 1000 else 100_000),
 }
 
 
@@ -24,7 +26,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
     parser.add_argument("--only", choices=sorted(BENCHES), action="append")
+    parser.add_argument("--events", type=int, help="events for the analytics bench")
     args = parser.parse_args()
+    if args.events:
+        BENCHES["analytics"] = lambda n: analytics.run(args.events)
     count = 200 if args.quick else 1000
     results = {}
     for name in args.only or BENCHES:
