@@ -52,7 +52,7 @@ def _print_differences(name: str, outcome: Outcome) -> None:
     for diff in outcome.differences:
         out.print(f"{name}: table {diff.table} differs at event {outcome.position}: "
                   f"{diff.only_live} row(s) only live, {diff.only_rebuilt} only rebuilt; "
-                  f"e.g. {', '.join(map(str, diff.sample))}", highlight=False)
+                  f"e.g. {', '.join(map(str, diff.sample))}", highlight=False, soft_wrap=True)
 
 
 class ExportFormat(StrEnum):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.sql import Cursor, Database, StoreUnavailable
@@ -25,6 +25,7 @@ from domain.ledger import Ledger
 log = logging.getLogger(__name__)
 
 Positioned = tuple[int, Any]
+_ZERO = timedelta(0)
 
 TRACKING_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_tracking ("
@@ -45,7 +46,10 @@ def iso(value: datetime | None) -> str | None:
     """UTC timestamps as sortable ISO text with a ``Z``, the same in SQLite and PostgreSQL."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset() != _ZERO:
+        value = value.astimezone(UTC)
+    # isoformat is ~1.5x faster than strftime, and this runs twice per exported event.
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_iso(value: str | None) -> datetime | None:

@@ -248,17 +248,18 @@ class Rebuild:
         return position, diffs
 
     def _diff(self, cur: Cursor, table: str) -> TableDiff:
-        columns = ", ".join(self._columns(cur, table))
-        shadow = table + SUFFIX
-        counts = []
+        """Counts both ways, and up to five keys (first column) of differing rows."""
+        columns = self._columns(cur, table)
+        listed, shadow = ", ".join(columns), table + SUFFIX
+        counts: list[int] = []
+        sample: set[Any] = set()
         for first, second in ((table, shadow), (shadow, table)):
-            cur.execute(f"SELECT COUNT(*) FROM (SELECT {columns} FROM {first} EXCEPT "
-                        f"SELECT {columns} FROM {second}) AS d")
+            differing = f"SELECT {listed} FROM {first} EXCEPT SELECT {listed} FROM {second}"
+            cur.execute(f"SELECT COUNT(*) FROM ({differing}) AS d")
             counts.append(int(cur.fetchone()[0]))
-        first_column = columns.split(",")[0]
-        cur.execute(f"SELECT {first_column} FROM (SELECT {columns} FROM {table} EXCEPT "
-                    f"SELECT {columns} FROM {shadow}) AS d ORDER BY 1 LIMIT 5")
-        return TableDiff(table, counts[0], counts[1], [row[0] for row in cur.fetchall()])
+            cur.execute(f"SELECT {columns[0]} FROM ({differing}) AS d ORDER BY 1 LIMIT 5")
+            sample.update(row[0] for row in cur.fetchall())
+        return TableDiff(table, counts[0], counts[1], sorted(sample)[:5])
 
     def _columns(self, cur: Cursor, table: str) -> list[str]:
         if self.db.dialect == "sqlite":

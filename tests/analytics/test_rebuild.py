@@ -106,3 +106,27 @@ def test_reads_keep_answering_during_a_rebuild(services: Services) -> None:
         done.set()
         thread.join()
     assert len(answers) > 10 and set(answers) == {"bounced"}
+
+
+def test_writes_during_a_rebuild_reach_the_swapped_view(services: Services) -> None:
+    services.ledger.record(*[Bounce(f"w{i}@example.com", f"f{i}", "Transient", "General", T0,
+                                    "sns") for i in range(200)])
+    done = threading.Event()
+    written: list[str] = []
+
+    def writer() -> None:
+        while not done.is_set() or not written:
+            address = f"late{len(written)}@example.com"
+            services.ledger.record(Bounce(address, "h", "Permanent", "General", T0, "sns"))
+            written.append(address)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        services.rebuild("email_status", batch_size=20)
+    finally:
+        done.set()
+        thread.join()
+    services.projector.catch_up()
+    assert services.rebuild("email_status", verify=True).differences == []
+    assert {services.reader.status(a)["status"] for a in written} == {"bounced"}
