@@ -26,13 +26,13 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} events/s" if speed else "- events/s", style="cyan")
+        return Text(f"{speed:,.0f} ev/s" if speed else "- ev/s", style="cyan")
 
 
 @contextmanager
 def progress_bar(console: Console, label: str) -> Iterator[Report]:
     """Yields ``report(done, total)``; the bar disappears when the work ends."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = (TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
                RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(label, total=None)

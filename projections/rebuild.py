@@ -179,7 +179,11 @@ class Rebuild:
         """One batch into the shadow inside ``cur``'s transaction: (position, maybe more)."""
         cur.execute(f"SELECT position FROM projection_tracking WHERE name = ?"
                     f"{self.db.for_update}", (self.tracking,))
-        position = int(cur.fetchone()[0])
+        row = cur.fetchone()
+        if row is None:
+            raise RuntimeError(f"{self.view.name}: the rebuild's tracking row is gone "
+                               "(another replay swapped it in); run replay again")
+        position = int(row[0])
         if upto is not None and position >= upto:
             return position, False
         notifications = self.ledger.recorder.select_notifications(
@@ -277,7 +281,9 @@ class Rebuild:
         or, with ``verify``, compare it with the live view and leave both in place."""
         if restart:
             self.discard()
-        self.prepare()
+        start = self.prepare()
+        if progress is not None:
+            progress(start, max(self.head(), start))
         self.fill(progress)
         if verify:
             position, diffs = self.compare(live_catch_up)
