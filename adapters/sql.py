@@ -67,6 +67,9 @@ class DatabaseUrl:
             "POSTGRES_CONNECT_TIMEOUT": "2", "POSTGRES_POOL_SIZE": "10",
             "APPLICATION_RECORDER_TOPIC": "adapters.postgres:FastFailRecorder",
             "POSTGRES_MAX_OVERFLOW": "10", "POSTGRES_LOCK_TIMEOUT": "10",
+            # After an outage the pool holds dead connections; a ping on checkout drops them
+            # so the first request after recovery succeeds instead of a burst of 503s.
+            "POSTGRES_PRE_PING": "y",
         }
         if self.schema:
             env["POSTGRES_SCHEMA"] = self.schema
@@ -188,6 +191,7 @@ class PostgresDatabase(Database):
         options = f"-c search_path={url.schema}" if url.schema else ""
         self._pool = ConnectionPool(
             conninfo="", open=False, min_size=1, max_size=pool_size, timeout=3,
+            check=ConnectionPool.check_connection,
             kwargs={"host": url.host, "port": url.port, "user": url.user,
                     "password": url.password, "dbname": url.dbname, "options": options,
                     "connect_timeout": 5, "autocommit": True},

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.console import install_console
 from api.errors import install_error_handlers
 from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
 from api.services import Services, build_services
@@ -34,4 +35,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, webhooks, addresses, profiles, messages, senders, tokens):
         app.include_router(module.router)
+    install_console(app, settings)
     return app

@@ -21,7 +21,7 @@ from api.tokens import TokenError
 from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from projections.event_json import event_dict
-from projections.queries import status_at
+from projections.time_travel import parse_instant, status_at
 
 app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
                   no_args_is_help=True, add_completion=False)
@@ -72,7 +72,8 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     host, port = host or settings.host, port or settings.port
     with services() as built:
         has_tokens = built.tokens.count() > 0
-    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] (API docs at /docs), "
+    out.print(f"bounceledger on [bold]http://{host}:{port}[/bold] "
+              "(API docs at /docs, console at /console), "
               f"database {settings.database_url.split('@')[-1]}")
     if not has_tokens:
         out.print("No API token exists yet. Create an admin token in another shell with:\n"
@@ -84,13 +85,12 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-def _parse_time(value: str) -> datetime:
+def _instant(value: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"not an ISO 8601 time: {value!r}", 2)
+        return parse_instant(value)
+    except LedgerError as error:
+        fail(error.message, 2)
         raise
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @app.command()
@@ -103,7 +103,7 @@ def status(address: str,
         if at is None:
             out.print_json(json.dumps(built.reader.status(normalized)))
             return
-        out.print_json(json.dumps(status_at(built.ledger, normalized, _parse_time(at))))
+        out.print_json(json.dumps(status_at(built.ledger, normalized, _instant(at))))
 
 
 @app.command()
@@ -123,13 +123,75 @@ def escalate(now: Annotated[str | None, typer.Option(
 
     from api import jobs
 
-    moment = _parse_time(now) if now else datetime.now(UTC)
+    moment = _instant(now) if now else datetime.now(UTC)
     with services() as built, Progress(console=err, transient=True) as progress:
         task = progress.add_task("escalating", total=None)
         count = jobs.escalate(built, moment,
                               lambda done, total: progress.update(task, completed=done,
                                                                   total=total))
     out.print(f"escalated {count} address(es)")
+
+
+@app.command()
+def worker(
+        escalate_every: Annotated[float, typer.Option(
+            help="also run the escalation job every N hours (0: never)", min=0)] = 0,
+        metrics_port: Annotated[int, typer.Option(
+            help="serve Prometheus metrics on this port (0: off)", min=0, max=65535)] = 0,
+        wait: Annotated[int, typer.Option(help="long-poll wait in seconds", min=0,
+                                          max=20)] = 20) -> None:
+    """Ingest SES notifications from BOUNCELEDGER_SQS_QUEUE_URL until SIGTERM/SIGINT."""
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from api.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger(__name__).info("signal %d: finishing the batch in flight", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with services() as built:
+        if not built.settings.sqs_queue_url:
+            fail("BOUNCELEDGER_SQS_QUEUE_URL is not set", 2)
+        if metrics_port:
+            start_http_server(metrics_port, addr=built.settings.host)
+        run_worker(built, stop, escalate_every_s=escalate_every * 3600 or None,
+                   wait_seconds=wait)
+
+
+@app.command()
+def demo(keep: Annotated[bool, typer.Option(
+        help="use BOUNCELEDGER_DATABASE_URL instead of a throwaway SQLite file")] = False
+         ) -> None:
+    """Send, bounce, complain and send again against a local moto server (no AWS needed)."""
+    import tempfile
+
+    try:
+        from api.demo import run, start_moto
+        server, endpoint = start_moto()
+    except ImportError:
+        fail("the demo needs moto: .venv/bin/pip install 'moto[server]' (make install does)", 2)
+    settings = load_settings()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = settings.database_url if keep else f"sqlite:///{tmp}/demo.db"
+            built = build_services(settings.model_copy(update={
+                "database_url": url, "redis_url": "" if not keep else settings.redis_url,
+                "aws_endpoint_url": endpoint}))
+            try:
+                run(built, endpoint, lambda line: out.print(line, highlight=False))
+            finally:
+                built.close()
+    finally:
+        server.stop()
 
 
 @app.command("import-suppressions")
@@ -195,3 +257,6 @@ def main() -> None:
 
 # The analysts' commands (replay, export, what-if) register themselves on ``app``.
 from api import cli_analytics  # noqa: E402, F401
+
+if __name__ == "__main__":
+    main()

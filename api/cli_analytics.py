@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli import _parse_time, app, err, fail, out, services
+from api.cli import _instant, app, err, fail, out, services
 from api.progress import progress_bar
 from api.services import Services
 from domain.policy import Policy
@@ -65,7 +65,7 @@ def _selection(since: str | None, types: list[str] | None) -> Selection:
     if since is not None and since.isdigit():
         after = int(since)
     elif since is not None:
-        moment = _parse_time(since)
+        moment = _instant(since)
     unknown = sorted(set(types or ()) - EVENT_TYPES)
     if unknown:
         fail(f"unknown event type {unknown[0]!r}; choose from {', '.join(sorted(EVENT_TYPES))}",
@@ -158,7 +158,7 @@ def what_if(
             help="PNG of daily blocked counts, current vs proposed")] = None) -> None:
     """Replay the whole ledger under other policy settings (writes nothing) and report which
     addresses would change status. Unset options keep the current settings."""
-    moment = _parse_time(at) if at else datetime.now(UTC)
+    moment = _instant(at) if at else datetime.now(UTC)
     with services() as built:
         proposed = _proposed(built, soft_bounce_limit, window_days, grace_days,
                              complaint_limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,27 @@ class AddressStatus(BaseModel):
     since: str | None
     counts: Counts
     last_event_at: str | None
+
+
+class ListedAddress(AddressStatus):
+    changed_at: str | None
+
+
+class AddressPage(BaseModel):
+    addresses: list[ListedAddress]
+    next_cursor: str | None
+
+
+class StatusAt(BaseModel):
+    address: str
+    at: str | None
+    status: str
+    sendable: bool
+    reason: str | None
+    rule: str | None
+    diagnostic: str | None
+    since: str | None
+    counts: Counts
 
 
 class CheckRequest(Strict):
@@ -81,6 +103,33 @@ class RecordRequest(Strict):
     recipients: list[Recipient] = Field(min_length=1, max_length=1000)
     sender: str | None = Field(None, min_length=1, max_length=200)
     sent_at: datetime | None = None
+
+
+class SendRequest(Strict):
+    """SPEC §5 ``POST /v1/messages``; limits are checked by ``adapters.send_validation``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_address: str = Field(alias="from")
+    to: list[str]
+    subject: str
+    text: str | None = None
+    html: str | None = None
+    sender: str | None = None
+    profile_ids: list[str | None] | None = None
+
+
+class RecipientResult(BaseModel):
+    address: str
+    result: Literal["sent", "blocked", "failed"]
+    status: str
+    message_id: str | None
+    reason: str | None
+    profile_id: str | None
+
+
+class SendResponse(BaseModel):
+    results: list[RecipientResult]
 
 
 class RecordedRecipient(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import redis
 
 from adapters.redis_cache import MessageMapCache, StatusCache
+from adapters.ses import EmailClient
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database
@@ -53,6 +55,15 @@ class Services:
     mirror: StatusMirror | None = None
     follower: Follower | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    email_client: EmailClient | None = None
+    _email_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def email(self) -> EmailClient:
+        """The SES sender, built on first use (creating a boto3 client takes a while)."""
+        with self._email_lock:
+            if self.email_client is None:
+                self.email_client = EmailClient.from_services(self)
+            return self.email_client
 
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
@@ -80,6 +91,8 @@ class Services:
             self.follower.stop()
         self.committer.close()
         self.http.close()
+        if self.email_client is not None:
+            self.email_client.ses.close()
         self.ledger.close()
         self.db.close()
         if self.redis is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Literal
 
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     ses_configuration_set: str = ""
     ses_max_send_rate: float = Field(14.0, gt=0)
     sqs_queue_url: str = ""
+    # The SQS subscription delivers bare SES JSON (SNS raw message delivery on).
+    sqs_raw_delivery: bool = False
 
     soft_bounce_limit: int = Field(3, ge=1)
     soft_bounce_window_days: float = Field(14, gt=0)
@@ -46,6 +49,9 @@ class Settings(BaseSettings):
     bootstrap_token: SecretStr = SecretStr("")
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     erasure_key: SecretStr = SecretStr("")
+    # Signs console sessions and CSRF tokens; unset: SECRET_KEY when it is not the default,
+    # else a random key per process (sessions then end on restart and need one worker).
+    session_secret: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -62,6 +68,14 @@ class Settings(BaseSettings):
             transient_grace=timedelta(days=self.transient_grace_days),
             complaint_limit=self.complaint_limit,
         )
+
+    def session_key(self) -> bytes:
+        """The console's signing key (see ``session_secret``); random when none is set."""
+        for secret in (self.session_secret, self.secret_key):
+            value = secret.get_secret_value()
+            if value and value != DEFAULT_SECRET:
+                return value.encode()
+        return secrets.token_bytes(32)
 
     def topic_patterns(self) -> list[str]:
         return [t.strip() for t in self.sns_topic_arns.split(",") if t.strip()]

@@ -95,6 +95,13 @@ class TokenStore:
         self._cache[digest] = (time.monotonic() + self.cache_seconds, principal)
         return principal
 
+    def holder(self, name: str) -> tuple[Principal, str] | None:
+        """The token named ``name`` and its stored hash (console sessions check both)."""
+        with self.db.read() as cur:
+            cur.execute("SELECT name, role, token_hash FROM api_tokens WHERE name = ?", (name,))
+            row = cur.fetchone()
+        return (Principal(row[0], row[1]), row[2]) if row else None
+
     def list(self) -> list[dict[str, str]]:
         with self.db.read() as cur:
             cur.execute("SELECT name, role, created_at FROM api_tokens ORDER BY name")

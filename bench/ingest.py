@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import BENCH_TOKEN, database, percentiles, rate
+from bench.common import BENCH_TOKEN, database, percentiles, rate, services_on
 from bench.server import running_server
 from tests.sns_signing import TOPIC, Signer, ses_bounce
 
@@ -86,6 +86,34 @@ def run(kind: str, count: int) -> dict[str, Any]:
                     if mode == "group_commit":
                         results["trivial_endpoint"] = _load(base, "/healthz", [b""] * count)
                     results[mode] = _load(base, "/webhooks/ses", _notifications(signer, count))
+            with database(kind) as url:
+                results["in_process_" + mode] = _in_process(
+                    url, signer, group == "true", count)
         results["group_vs_naive"] = round(
             results["group_commit"]["per_s"] / results["naive_one_save_each"]["per_s"], 2)
     return results
+
+
+def _in_process(url: str, signer: Signer, group: bool, count: int,
+                threads: int = 32) -> dict[str, Any]:
+    """The ingest core without HTTP: verify + parse + commit, from 32 threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = _notifications(signer, count)
+    with services_on(url, sns_topic_arns=TOPIC, sns_cert_dir=str(signer.cert_dir),
+                     ingest_group_commit=group) as services:
+        def one(body: bytes) -> float:
+            start = time.perf_counter()
+            services.ingest.handle_sns(body, "Notification")
+            return time.perf_counter() - start
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            samples = list(pool.map(one, bodies))
+        elapsed = time.perf_counter() - started
+        verify_started = time.perf_counter()
+        for body in bodies[:200]:
+            services.ingest.verifier.verify(body, "Notification")
+        verify_us = (time.perf_counter() - verify_started) / 200 * 1e6
+    return {"per_s": rate(len(samples), elapsed), "verify_us_per_message": round(verify_us, 1),
+            **percentiles(samples)}

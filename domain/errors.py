@@ -35,3 +35,15 @@ class ProfileNotFound(LedgerError):
     """No profile with that id has ever been recorded."""
 
     code = "profile_not_found"
+
+
+class InvalidMessage(LedgerError):
+    """An outgoing message breaks a rule (no recipient, too many, too large, no from, ...)."""
+
+    code = "invalid_message"
+
+
+class SenderPaused(LedgerError):
+    """The sender is paused (bounce or complaint rates): nothing is sent until an admin resumes."""
+
+    code = "sender_paused"

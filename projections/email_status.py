@@ -28,10 +28,15 @@ CREATE = [
     "last_event_at TEXT, changed_at TEXT, "
     + ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in COUNT_NAMES)
     + ", standing TEXT NOT NULL, position BIGINT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS email_status_status_changed "
-    "ON email_status (status, changed_at)",
+    "DROP INDEX IF EXISTS email_status_status_changed",  # replaced by email_status_status_list
     "CREATE INDEX IF NOT EXISTS email_status_changed ON email_status (changed_at)",
     "CREATE INDEX IF NOT EXISTS email_status_position ON email_status (position)",
+    # The address list (projections/address_list.py): every non-ok row, or one status,
+    # newest change first, with address_id breaking ties for the cursor.
+    "CREATE INDEX IF NOT EXISTS email_status_blocked_list "
+    "ON email_status (changed_at DESC, address_id DESC) WHERE status <> 'ok'",
+    "CREATE INDEX IF NOT EXISTS email_status_status_list "
+    "ON email_status (status, changed_at DESC, address_id DESC)",
 ]
 
 

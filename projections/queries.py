@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from adapters.sql import Database
 from domain.addresses import address_id
-from domain.ledger import Ledger
-from domain.policy import COUNT_NAMES, OK, verdict
-from projections.base import iso
+from domain.policy import COUNT_NAMES, OK
 from projections.message_map import MappedSend
 
-_STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
+STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
                    "last_event_at", *COUNT_NAMES)
 
 
@@ -24,23 +21,11 @@ def unknown_status(address: str) -> dict[str, Any]:
             "last_event_at": None}
 
 
-def _status_dict(row: Sequence[Any]) -> dict[str, Any]:
-    data = dict(zip(_STATUS_COLUMNS, row, strict=True))
+def status_dict(row: Sequence[Any]) -> dict[str, Any]:
+    data = dict(zip(STATUS_COLUMNS, row, strict=True))
     data["sendable"] = bool(data["sendable"])
     data["counts"] = {name: data.pop(name) for name in COUNT_NAMES}
     return data
-
-
-def status_at(ledger: Ledger, address: str, at: datetime) -> dict[str, Any]:
-    """The status as it was at ``at``: the address's events recorded up to then, folded under
-    the policy. The one code path of ``status --at`` and ``GET …/status-at``; the SPEC §5
-    status shape plus ``at``."""
-    standing = ledger.standing(address, until=at)
-    result = verdict(standing, ledger.policy)
-    return {"address": address, "at": iso(at), "status": result.status,
-            "sendable": result.sendable, "reason": result.reason,
-            "diagnostic": result.diagnostic, "since": iso(result.since),
-            "counts": standing.counts_dict(), "last_event_at": iso(standing.last_event_at)}
 
 
 class StatusReader:
@@ -51,10 +36,10 @@ class StatusReader:
 
     def status(self, address: str) -> dict[str, Any]:
         with self.db.read() as cur:
-            cur.execute(f"SELECT {','.join(_STATUS_COLUMNS)} FROM email_status "
+            cur.execute(f"SELECT {','.join(STATUS_COLUMNS)} FROM email_status "
                         "WHERE address_id = ?", (str(address_id(address)),))
             row = cur.fetchone()
-        return _status_dict(row) if row else unknown_status(address)
+        return status_dict(row) if row else unknown_status(address)
 
     def statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         """address -> (status, reason) for the known ones, in one query on PostgreSQL."""
@@ -75,9 +60,9 @@ class StatusReader:
     def rows_since(self, position: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """``(position, status)`` of rows changed after ``position``, oldest change first."""
         with self.db.read() as cur:
-            cur.execute(f"SELECT position, {','.join(_STATUS_COLUMNS)} FROM email_status "
+            cur.execute(f"SELECT position, {','.join(STATUS_COLUMNS)} FROM email_status "
                         "WHERE position > ? ORDER BY position LIMIT ?", (position, limit))
-            return [(int(row[0]), _status_dict(row[1:])) for row in cur.fetchall()]
+            return [(int(row[0]), status_dict(row[1:])) for row in cur.fetchall()]
 
     def unknown(self, addresses: list[str]) -> set[str]:
         """The addresses the status view has never seen (a hint for creating aggregates)."""

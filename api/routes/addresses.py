@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Operator, Reader, Sender, Svc, Viewer
 from api.schemas import (
+    AddressPage,
     AddressStatus,
     CheckRequest,
     CheckResponse,
     HistoryPage,
     ResetRequest,
+    StatusAt,
     SuppressRequest,
 )
 from domain.addresses import address_id, normalize_address
 from domain.errors import InvalidAddress
+from projections.address_list import MAX_LIMIT, AddressList, ListQuery
 from projections.event_json import event_dict
+from projections.time_travel import parse_instant, status_at
 
 router = APIRouter(prefix="/v1", tags=["addresses"])
+
+
+StatusFilter = Literal["ok", "soft_bounced", "bounced", "complained", "suppressed"]
+
+
+@router.get("/addresses", response_model=AddressPage)
+def list_addresses(services: Svc, _: Viewer, status: StatusFilter | None = None,
+                   q: str = Query("", max_length=320), cursor: str | None = Query(None),
+                   limit: int = Query(50, ge=1, le=MAX_LIMIT)) -> dict[str, Any]:
+    """Non-ok addresses (or one status), newest change first; ``q`` matches a substring."""
+    rows, next_cursor = AddressList(services.db).page(ListQuery(status, q), cursor, limit)
+    return {"addresses": rows, "next_cursor": next_cursor}
 
 
 @router.get("/addresses/{address}", response_model=AddressStatus)
@@ -52,6 +68,12 @@ def history(address: str, services: Svc, _: Viewer, cursor: int | None = Query(N
         "events": [event_dict(e, normalized) for e in page],
         "next_cursor": str(page[-1].originator_version) if len(events) > limit else None,
     }
+
+
+@router.get("/addresses/{address}/status-at", response_model=StatusAt)
+def get_status_at(address: str, services: Svc, _: Viewer,
+                  at: str = Query(..., max_length=64)) -> dict[str, Any]:
+    return status_at(services.ledger, normalize_address(address), parse_instant(at))
 
 
 @router.post("/addresses/{address}/reset", response_model=AddressStatus)

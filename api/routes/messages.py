@@ -1,4 +1,4 @@
-"""Recording sends made elsewhere, so later SES reports map back to them."""
+"""Sending through SES after the pre-check, and recording sends made elsewhere."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from adapters.send_validation import OutgoingMessage
 from api.deps import Sender, Svc
-from api.schemas import RecordRequest, RecordResponse
+from api.schemas import RecordRequest, RecordResponse, SendRequest, SendResponse
 from domain.addresses import normalize_address
 from domain.errors import InvalidAddress
 from domain.reports import Sent
@@ -33,3 +34,11 @@ def record_send(body: RecordRequest, services: Svc, who: Sender) -> dict[str, An
     return {"message_id": body.message_id,
             "recipients": [{"address": r.address, "recorded": ok}
                            for r, ok in zip(reports, recorded, strict=True)]}
+
+
+@router.post("/messages", response_model=SendResponse)
+def send_message(body: SendRequest, services: Svc, who: Sender) -> dict[str, Any]:
+    """Pre-check each recipient, send the sendable ones through SES, answer after the commit."""
+    message = OutgoingMessage(body.from_address, body.to, body.subject, body.text, body.html,
+                              body.sender, body.profile_ids)
+    return {"results": [r.as_dict() for r in services.email().send(message)]}

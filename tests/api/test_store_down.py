@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,8 +11,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.services import build_services
+from tests.api.test_webhook import make_hook
 from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, make_settings
 from tests.proxy import Proxy
+from tests.sns_signing import ses_bounce
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -47,3 +50,29 @@ def test_requests_get_503_when_the_store_is_down(proxied: tuple[TestClient, Prox
         assert response.status_code == 503, (path, response.text)
         assert response.json()["error"]["code"] == "store_unavailable"
     assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.postgres
+def test_the_webhook_answers_503_while_the_store_is_down_and_loses_nothing(
+        pg_schema: str, tmp_path: Path) -> None:
+    """SNS retries a 503; the retry after the store is back is stored exactly once."""
+    target = urlsplit(POSTGRES_URL)
+    proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
+    url = POSTGRES_URL.replace(f":{target.port}/", f":{proxy.port}/") + f"?schema={pg_schema}"
+    hook = make_hook(url, tmp_path)
+    try:
+        client = next(hook)
+        envelope = client.signer.notification(ses_bounce("down@example.com"))
+        proxy.cut()
+        refused = client.post(envelope)
+        assert refused.status_code == 503, refused.text
+        proxy.resume()
+        answers = [client.post(envelope).status_code for _ in range(3)]
+        assert 200 in answers[:2], answers  # at most one retry while the pools reconnect
+        assert client.post(envelope).status_code == 200
+        assert client.status("down@example.com")["status"] == "bounced"
+        history = client.client.get("/v1/addresses/down@example.com/history", headers=AUTH).json()
+        assert [e["type"] for e in history["events"]].count("HardBounced") == 1
+    finally:
+        hook.close()
+        proxy.close()

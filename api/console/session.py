@@ -1,0 +1,140 @@
+"""Console sessions: an HMAC-signed cookie naming the API token that logged in.
+
+The cookie holds the token's name, a keyed fingerprint of its stored hash (never the token),
+a random session id and the login time. Every request looks the token up again, so revoking
+or replacing a token ends its sessions. CSRF tokens are keyed hashes of the session id (of a
+separate login nonce before login), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from api.tokens import GRANTS, Principal, TokenStore
+
+SESSION_COOKIE = "bl_session"
+LOGIN_COOKIE = "bl_login"
+MAX_AGE_S = 12 * 3600
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+CONSOLE_ROLES = ("viewer", "operator", "admin")
+
+
+class LoginRequired(Exception):
+    """No valid session: the console answers with a redirect to the login page."""
+
+
+class ConsoleError(Exception):
+    """An expected console failure rendered as an HTML error page."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    """Who is logged in: the token's name and role, and the CSRF token of the session."""
+
+    name: str
+    role: str
+    csrf: str
+
+    def may(self, role: str) -> bool:
+        return role in GRANTS[self.role]
+
+
+class Signer:
+    """HMAC-SHA256 signatures over small JSON payloads."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def mac(self, purpose: str, value: str) -> str:
+        message = f"{purpose}\x00{value}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+    def dumps(self, payload: dict[str, Any]) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+        return f"{body}.{self.mac('session', body)}"
+
+    def loads(self, value: str) -> dict[str, Any] | None:
+        body, _, signature = value.partition(".")
+        if not hmac.compare_digest(signature.encode(), self.mac("session", body).encode()):
+            return None
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    def same(self, expected: str, given: str) -> bool:
+        return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def secure_cookie(request: Request) -> bool:
+    """``Secure`` unless the console is reached over plain http on this machine."""
+    return request.url.scheme == "https" or request.url.hostname not in LOCAL_HOSTS
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str,
+               max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/console", httponly=True,
+                        samesite="strict", secure=secure_cookie(request))
+
+
+class Sessions:
+    """Issues and checks session cookies and CSRF tokens."""
+
+    def __init__(self, key: bytes, tokens: TokenStore) -> None:
+        self.signer, self.tokens = Signer(key), tokens
+
+    def login_nonce(self, request: Request) -> str:
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        return nonce if len(nonce) == 32 else secrets.token_hex(16)
+
+    def login_csrf(self, nonce: str) -> str:
+        return self.signer.mac("login", nonce)
+
+    def check_login_csrf(self, request: Request, given: str) -> None:
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        if not nonce or not self.signer.same(self.login_csrf(nonce), given):
+            raise ConsoleError(403, "Form expired",
+                               "The login form was not accepted (missing or wrong CSRF "
+                               "token). Reload the login page and try again.")
+
+    def issue(self, principal: Principal, token_hash: str) -> str:
+        return self.signer.dumps({"n": principal.name, "f": self._fingerprint(token_hash),
+                                  "s": secrets.token_hex(16), "t": int(time.time())})
+
+    def user(self, request: Request) -> ConsoleUser:
+        payload = self.signer.loads(request.cookies.get(SESSION_COOKIE, ""))
+        if payload is None or not isinstance(payload.get("t"), int):
+            raise LoginRequired
+        if time.time() - payload["t"] > MAX_AGE_S:
+            raise LoginRequired
+        held = self.tokens.holder(str(payload.get("n", "")))
+        if held is None or not self.signer.same(self._fingerprint(held[1]),
+                                                str(payload.get("f", ""))):
+            raise LoginRequired
+        principal = held[0]
+        return ConsoleUser(principal.name, principal.role,
+                           self.signer.mac("csrf", str(payload.get("s", ""))))
+
+    def check_csrf(self, user: ConsoleUser, given: str) -> None:
+        if not given or not self.signer.same(user.csrf, given):
+            raise ConsoleError(403, "Form refused",
+                               "This form was not accepted: its CSRF token is missing or "
+                               "wrong. Go back, reload the page and submit it again.")
+
+    def _fingerprint(self, token_hash: str) -> str:
+        return self.signer.mac("token", token_hash)[:32]
