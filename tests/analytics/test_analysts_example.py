@@ -9,6 +9,7 @@ from types import ModuleType
 
 from api.services import build_services
 from domain.reports import Bounce
+from projections.rebuild import Rebuild
 from tests.conftest import make_settings
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "hard_bounces_by_domain.py"
@@ -36,7 +37,17 @@ def test_the_example_counts_hard_bounces_per_domain_and_week(database_url: str,
                            bounce("e@corp.example", 4, kind="Transient"))
     services.close()
     out = tmp_path / "chart.png"
-    series = load_example().main(settings, str(out))
+    example = load_example()
+    series = example.main(settings, str(out))
     assert series == {"gmail.com": [("2026-W10", 2), ("2026-W11", 1)],
                       "corp.example": [("2026-W10", 1)]}
     assert out.read_bytes()[:4] == b"\x89PNG"
+    services = build_services(settings)
+    try:  # an analyst's view rebuilds beside itself like the built-in ones
+        rebuild = Rebuild(services.ledger, services.db, example.HardBouncesByDomainWeek())
+        assert rebuild.run(verify=True).differences == []
+        assert rebuild.run().swapped
+        with services.db.read() as cur:
+            assert example.weekly(cur) == series
+    finally:
+        services.close()

@@ -16,7 +16,7 @@ from api.cli_analytics import export_events
 from api.services import Services, build_services
 from domain.reports import Bounce, Sent
 from projections.event_json import event_dict
-from projections.export import Selection
+from projections.export import Selection, pages
 from tests.analytics.ledgers import T0
 from tests.conftest import make_settings
 
@@ -74,11 +74,19 @@ def test_export_selects_by_position_and_type(services: Services, tmp_path: Path)
     assert {r["type"] for r in records} == {"HardBounced"}
 
 
+def test_addresses_are_named_when_the_status_view_lags(services: Services) -> None:
+    seed(services)
+    with services.db.write() as cur:
+        cur.execute("DELETE FROM email_status")
+    records = [r for _, page in pages(services.ledger, services.db, page_size=7) for r in page]
+    assert records == expected(services)
+
+
 _MEASURE = """
 import resource, sys
 from api.cli_analytics import export_events
 from api.services import build_services
-from projections.export import Selection
+from projections.export import Selection, pages
 from tests.conftest import make_settings
 services = build_services(make_settings(sys.argv[1]))
 count, _ = export_events(services, sys.argv[2], sys.argv[3], Selection(), lambda done: None)
