@@ -116,20 +116,6 @@ def history(address: str) -> None:
 
 
 @app.command()
-def replay(projection: Annotated[str | None, typer.Argument(
-        help="email_status, profiles or message_map (default: all)")] = None) -> None:
-    """Rebuild projections from the first event."""
-    with services() as built:
-        names = [v.name for v in built.projector.views]
-        if projection is not None and projection not in names:
-            fail(f"unknown projection {projection!r}; choose from {', '.join(names)}", 2)
-        for name in [projection] if projection else names:
-            with err.status(f"rebuilding {name}…"):
-                position = built.projector.rebuild(name)
-            out.print(f"{name}: rebuilt up to event {position}")
-
-
-@app.command()
 def escalate(now: Annotated[str | None, typer.Option(
         help="ISO 8601 time to judge the grace period at (default: now)")] = None) -> None:
     """Turn soft-bounce streaks older than TRANSIENT_GRACE_DAYS into bounced."""
@@ -268,6 +254,9 @@ def tokens_revoke(name: str) -> None:
 def main() -> None:
     app()
 
+
+# The analysts' commands (replay, export, what-if) register themselves on ``app``.
+from api import cli_analytics  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

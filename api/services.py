@@ -26,6 +26,7 @@ from projections.email_status import EmailStatusView
 from projections.message_map import MessageLookup, MessageMapView
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
+from projections.rebuild import Outcome, Progress, Rebuild
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.status_mirror import StatusLookup, StatusMirror
 
@@ -70,6 +71,20 @@ class Services:
             also = [self.mirror.sync] if self.mirror is not None else []
             self.follower = Follower(self.projector, interval, also)
             self.follower.start()
+
+    def rebuild(self, name: str, *, verify: bool = False, restart: bool = False,
+                progress: Progress | None = None, batch_size: int = 5000) -> Outcome:
+        """Rebuild one view beside the live one and swap it in (or only compare, ``verify``);
+        after a swap of ``email_status`` the Redis mirror is rewritten."""
+        view = next((v for v in self.projector.views if v.name == name), None)
+        if view is None:
+            raise KeyError(name)
+        outcome = Rebuild(self.ledger, self.db, view, batch_size).run(
+            verify=verify, restart=restart, progress=progress,
+            live_catch_up=self.projector.catch_up)
+        if outcome.swapped and name == self.status_view.name and self.mirror is not None:
+            self.mirror.refresh()
+        return outcome
 
     def close(self) -> None:
         if self.follower is not None:

@@ -19,7 +19,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def event_dict(event: Any, address: str, position: int | None = None) -> dict[str, Any]:
+def event_dict(event: Any, address: str | None, position: int | None = None) -> dict[str, Any]:
     """``{position?, address, type, version, occurred_at, recorded_at, data}``."""
     data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
     record: dict[str, Any] = {} if position is None else {"position": position}

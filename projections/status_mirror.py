@@ -50,6 +50,19 @@ class StatusMirror:
             self._warn("sync", error)
             return -1
 
+    def refresh(self, batch: int = 5000) -> int:
+        """Rewrite every row (after a rebuild swapped the view in); returns the mark."""
+        mark = last = 0
+        try:
+            while rows := self.reader.rows_since(last, batch):
+                self.cache.put(rows)
+                last = rows[-1][0]
+                mark = self.cache.mark_synced(last)
+            return mark
+        except redis.RedisError as error:
+            self._warn("refresh", error)
+            return -1
+
     def _warn(self, what: str, error: Exception) -> None:
         now = time.monotonic()
         if now - self._warned_at > 30:
