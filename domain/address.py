@@ -30,8 +30,9 @@ class Address(Aggregate):
 
     @event("Registered")
     def __init__(self, address: str) -> None:
-        self.address = address
+        self.address: str | None = address
         self.seen: set[str] = set()
+        self.erased = False
 
     # -- sends -------------------------------------------------------------------------------
 
@@ -249,3 +250,34 @@ class Address(Aggregate):
     def _suppressed(self, actor: str, reason: str, occurred_at: datetime, source: str) -> None:
         if source == "import":
             self.seen.add(report_key("import", reason))
+
+    # -- erasure -----------------------------------------------------------------------------
+
+    def erase(self, *, actor: str, reason: str, status: str, blocked: bool,
+              address_hash: str | None, occurred_at: datetime, source: str) -> bool:
+        """Record who erased the address and why; ``status`` is the status at erasure, which
+        the policy keeps when it was a block. Nothing here names the person: the data key
+        of the earlier events is deleted after this commits. An erased address: ``False``."""
+        if self.erased:
+            return False
+        self._erased(actor, reason, status, blocked, address_hash, occurred_at, source)
+        return True
+
+    @event("Erased")
+    def _erased(
+        self, actor: str, reason: str, status: str, blocked: bool, address_hash: str | None,
+        occurred_at: datetime, source: str,
+    ) -> None:
+        self.address = None
+        self.erased = True
+        self.seen = set()
+
+    def register_again(self, *, address: str) -> None:
+        """A new fact about an erased address starts a new, readable, part of its history."""
+        if self.erased:
+            self._registered_again(address)
+
+    @event("RegisteredAgain")
+    def _registered_again(self, address: str) -> None:
+        self.address = address
+        self.erased = False

@@ -47,3 +47,15 @@ class SenderPaused(LedgerError):
     """The sender is paused (bounce or complaint rates): nothing is sent until an admin resumes."""
 
     code = "sender_paused"
+
+
+class AddressNotFound(LedgerError):
+    """No event has ever been recorded for that address."""
+
+    code = "address_not_found"
+
+
+class ErasureUnavailable(LedgerError):
+    """Erasure is not configured here (``BOUNCELEDGER_ERASURE_KEY`` is unset)."""
+
+    code = "erasure_unavailable"

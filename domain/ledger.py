@@ -11,12 +11,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import Mapper, RecordConflictError, Transcoder
 
 from domain.address import Address
 from domain.addresses import address_id
-from domain.errors import ConsentRequired, InvalidCommand
+from domain.errors import AddressNotFound, ConsentRequired, ErasureUnavailable, InvalidCommand
 from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, grace_expired, verdict
+from domain.redaction import erased_hash
 from domain.reports import Report
 from domain.sender import Judgement, Sender, sender_id
 
@@ -33,10 +34,17 @@ class Ledger(Application[UUID]):
 
     name = "bounceledger"
 
-    def __init__(self, env: Mapping[str, str], policy: Policy | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], policy: Policy | None = None,
+                 mapper_factory: Callable[[Transcoder], Mapper[UUID]] | None = None) -> None:
+        # Set before ``super().__init__``, which calls ``construct_mapper``.
+        self._mapper_factory = mapper_factory
         super().__init__(dict(env))
         self.policy = policy or Policy()
         self.committed: list[Callable[[int], object]] = []
+        # Erasure: the key of the keyed hash that keeps a block, and what to shred after an
+        # ``Erased`` commit (data keys, caches), each called with the address and its id.
+        self.erasure_key: bytes | None = None
+        self.shredders: list[Callable[[str, UUID], object]] = []
         # Optional: which of these addresses are (probably) new? New ones are created without
         # a read. A wrong guess only costs a version conflict and a retry with real reads.
         self.absent_hint: Callable[[list[str]], set[str]] | None = None
@@ -111,8 +119,35 @@ class Ledger(Application[UUID]):
         self.apply_commands(commands)
         return True
 
-    def apply_commands(self, commands: Sequence[tuple[str, Command]]) -> list[bool]:
-        """Run commands on their aggregates and save them all at once, retrying on conflict."""
+    def erase(self, address: str, *, actor: str, reason: str, occurred_at: datetime,
+              source: str) -> bool:
+        """Erase the address's personal data (crypto-shredding) and keep its block, if any,
+        as a keyed hash. ``False`` when it was already erased (the shredding runs again, so
+        a retry completes an erasure that failed half-way). Unknown: ``AddressNotFound``."""
+        reason = _required(reason, "reason")
+        if self.erasure_key is None:
+            raise ErasureUnavailable(
+                "erasure needs BOUNCELEDGER_ERASURE_KEY (the key of the hash that keeps a block)")
+        try:
+            aggregate: Address = self.repository.get(address_id(address))
+        except AggregateNotFoundError:
+            raise AddressNotFound(f"{address} has never been recorded") from None
+        now = self.verdict(address) if not aggregate.erased else None
+        key = self.erasure_key
+        erased = now is not None and self.apply_commands([(address, lambda a: a.erase(
+            actor=actor, reason=reason, status=now.status, blocked=not now.sendable,
+            address_hash=None if now.sendable else erased_hash(key, address),
+            occurred_at=occurred_at, source=source))], revive=False)[0]
+        for shred in self.shredders:
+            shred(address, address_id(address))
+        return erased
+
+    def apply_commands(self, commands: Sequence[tuple[str, Command]], *,
+                       revive: bool = True) -> list[bool]:
+        """Run commands on their aggregates and save them all at once, retrying on conflict.
+
+        A command on an erased address first records ``RegisteredAgain`` (unless ``revive``
+        is false): the new facts must name the address again for the views."""
         for attempt in range(CONFLICT_RETRIES):
             absent = self._guess_absent(commands) if attempt == 0 else set()
             aggregates: dict[str, Address] = {}
@@ -122,6 +157,8 @@ class Ledger(Application[UUID]):
                 if address not in aggregates:
                     aggregates[address] = (Address(address=address) if address in absent
                                            else self._load_or_create(address))
+                    if revive:
+                        aggregates[address].register_again(address=address)
                 results.append(command(aggregates[address]))
                 if results[-1]:
                     touched.add(address)
@@ -168,6 +205,11 @@ class Ledger(Application[UUID]):
                 continue
             return True
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        if self._mapper_factory is None:
+            return super().construct_mapper()
+        return self._mapper_factory(self.construct_transcoder())
 
     def _save_and_notify(self, *aggregates: Aggregate) -> None:
         recordings = self.save(*aggregates)

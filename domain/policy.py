@@ -79,6 +79,7 @@ class Standing:
     suppressed: Mark | None = None
     escalated: Mark | None = None
     last_event_at: datetime | None = None
+    erased: Mark | None = None  # the block an erasure kept (code = the status then)
 
     def count(self, name: str) -> int:
         return self.counts[COUNT_NAMES.index(name)]
@@ -176,6 +177,13 @@ def _escalated(st: Standing, e: Any, policy: Policy) -> Standing:
     return replace(st, escalated=Mark(e.occurred_at, "transient_grace_expired", e.diagnostic))
 
 
+def _erased(st: Standing, e: Any, policy: Policy) -> Standing:
+    """Everything before an erasure is forgotten but a block: ``Redacted`` events count for
+    nothing, so the status at erasure is carried forward here, reason ``erased``."""
+    keep = Mark(e.occurred_at, e.status, None) if e.blocked and e.status not in SENDABLE else None
+    return Standing(erased=keep, last_event_at=st.last_event_at)
+
+
 _HANDLERS: dict[str, Handler] = {
     "MessageSent": _sent,
     "SendBlocked": _blocked,
@@ -186,6 +194,7 @@ _HANDLERS: dict[str, Handler] = {
     "StatusReset": _reset,
     "Suppressed": _suppressed,
     "SoftBounceEscalated": _escalated,
+    "Erased": _erased,
 }
 
 
@@ -224,12 +233,16 @@ def verdict(st: Standing, policy: Policy) -> Verdict:
     """The status of SPEC §3, strongest block first: suppressed, complained, bounced."""
     if st.suppressed is not None:
         return Verdict(SUPPRESSED, st.suppressed.code, st.suppressed.detail, st.suppressed.at)
+    if st.erased is not None and st.erased.code in (SUPPRESSED, COMPLAINED):
+        return Verdict(st.erased.code, "erased", None, st.erased.at)
     if len(st.complaints) >= policy.complaint_limit:
         mark = st.complaints[policy.complaint_limit - 1]
         return Verdict(COMPLAINED, "complaint", mark.detail, mark.at)
     bounced = _bounced(st, policy)
     if bounced is not None:
         return bounced
+    if st.erased is not None:
+        return Verdict(st.erased.code, "erased", None, st.erased.at)
     latest_delivery = st.deliveries[-1] if st.deliveries else None
     streak = [m for m in st.soft if latest_delivery is None or m.at > latest_delivery]
     if streak:

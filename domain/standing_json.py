@@ -36,6 +36,7 @@ def dump_standing(st: Standing) -> dict[str, Any]:
         "suppressed": _mark(st.suppressed),
         "escalated": _mark(st.escalated),
         "last_event_at": _time(st.last_event_at),
+        "erased": _mark(st.erased),
     }
 
 
@@ -51,4 +52,5 @@ def load_standing(data: dict[str, Any]) -> Standing:
         suppressed=_unmark(data["suppressed"]),
         escalated=_unmark(data["escalated"]),
         last_event_at=_parse(data["last_event_at"]),
+        erased=_unmark(data.get("erased")),
     )

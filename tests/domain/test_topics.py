@@ -9,7 +9,7 @@ from domain.address import Address
 EXPECTED = [
     "Registered", "MessageSent", "SendBlocked", "Delivered", "SoftBounced", "HardBounced",
     "Complained", "EmailChangedTo", "EmailChangedFrom", "StatusReset", "Suppressed",
-    "DeliveryDelayed", "Rejected", "SoftBounceEscalated",
+    "DeliveryDelayed", "Rejected", "SoftBounceEscalated", "Erased", "RegisteredAgain",
 ]
 
 
