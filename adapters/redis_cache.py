@@ -107,5 +107,8 @@ class MessageMapCache:
             result.append((name, data["profile_id"], data["sender"]))
         return result
 
+    def forget(self, message_ids: Sequence[str]) -> None:
+        self.client.delete(*[self._key(m) for m in message_ids])
+
     def ttl_of(self, message_id: str) -> int:
         return int(self.client.ttl(self._key(message_id)))

@@ -129,6 +129,9 @@ class Database:
     def close(self) -> None:  # pragma: no cover - abstract
         pass
 
+    def checkpoint(self) -> None:
+        """Move committed pages out of a write-ahead log and truncate it (SQLite only)."""
+
 
 class SqliteDatabase(Database):
     """One connection per thread to the same file, WAL mode like the event store."""
@@ -147,6 +150,9 @@ class SqliteDatabase(Database):
                                    timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows (an erased address's status, profiles, keys) are overwritten with
+            # zeros instead of lingering in free pages.
+            conn.execute("PRAGMA secure_delete=ON")
             self._local.conn = conn
             self._all.append(conn)
         return conn
@@ -174,6 +180,12 @@ class SqliteDatabase(Database):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        try:
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"SQLite checkpoint failed: {error}") from error
 
     def close(self) -> None:
         for conn in self._all:
@@ -225,8 +237,8 @@ class PostgresDatabase(Database):
         self._pool.close()
 
 
-def open_database(url: DatabaseUrl) -> Database:
+def open_database(url: DatabaseUrl, pool_size: int = 10) -> Database:
     """The projections' database for a parsed URL."""
     if url.dialect == "sqlite":
         return SqliteDatabase(url.path)
-    return PostgresDatabase(url)
+    return PostgresDatabase(url, pool_size)

@@ -116,6 +116,23 @@ def history(address: str) -> None:
 
 
 @app.command()
+def erase(address: str,
+          reason: Annotated[str, typer.Option(help="why (recorded on the Erased event)")],
+          actor: Annotated[str | None, typer.Option(help="who (default: the OS user)")] = None,
+          ) -> None:
+    """Erase an address's personal data (crypto-shredding); a block survives as a hash."""
+    import getpass
+
+    with services() as built:
+        normalized = normalize_address(address)
+        erased = built.ledger.erase(normalized, actor=actor or getpass.getuser(),
+                                    reason=reason, occurred_at=datetime.now(UTC), source="cli")
+        status = built.reader.status(normalized)
+    out.print("erased" if erased else "already erased",
+              f"(status {status['status']}, sendable {status['sendable']})")
+
+
+@app.command()
 def escalate(now: Annotated[str | None, typer.Option(
         help="ISO 8601 time to judge the grace period at (default: now)")] = None) -> None:
     """Turn soft-bounce streaks older than TRANSIENT_GRACE_DAYS into bounced."""

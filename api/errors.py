@@ -15,7 +15,10 @@ from adapters.sql import StoreUnavailable
 from api.console import error_page
 from api.tokens import TokenError
 from domain.errors import (
+    AddressNotFound,
     ConsentRequired,
+    ErasureIncomplete,
+    ErasureUnavailable,
     InvalidAddress,
     InvalidCommand,
     InvalidMessage,
@@ -35,6 +38,9 @@ STATUS_OF: dict[type[LedgerError], int] = {
     InvalidMessage: 422,
     SenderPaused: 409,
     InvalidListQuery: 400,
+    AddressNotFound: 404,
+    ErasureUnavailable: 503,
+    ErasureIncomplete: 503,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",

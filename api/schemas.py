@@ -74,6 +74,18 @@ class ResetRequest(Strict):
     consent: str | None = Field(None, max_length=2000)
 
 
+class EraseRequest(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Erasure(BaseModel):
+    """The answer to an erasure: ``erased`` is false when it had already been erased."""
+
+    erased: bool
+    status: str
+    sendable: bool
+
+
 class SuppressRequest(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -12,6 +12,7 @@ import redis
 
 from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.ses import EmailClient
+from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database
@@ -19,6 +20,7 @@ from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
 from api.settings import Settings
 from api.tokens import TokenStore
+from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
 from domain.sender import SenderPolicy
 from projections.base import Follower, Projector
@@ -95,6 +97,8 @@ class Services:
             self.email_client.ses.close()
         self.ledger.close()
         self.db.close()
+        if "keys" in self.extras:
+            self.extras["keys"].db.close()
         if self.redis is not None:
             self.redis.close()
 
@@ -109,10 +113,26 @@ def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitt
     return Ingest(verifier, committer, messages, confirm, accounts)
 
 
+def build_ledger(settings: Settings, url: DatabaseUrl) -> tuple[Ledger, SqlKeyStore]:
+    """The ledger with crypto-shredding: address events sealed with per-address keys.
+
+    The key store has connections of its own: keys are read while a projection's write
+    transaction decodes events, which SQLite cannot nest on one connection."""
+    keys = SqlKeyStore(open_database(url, pool_size=4))
+    keys.create_table()
+    ledger = Ledger(url.eventsourcing_env(), settings.policy(),
+                    mapper_factory=lambda transcoder: ShreddingMapper(transcoder, keys))
+    ledger.data_keys = keys
+    ledger.erasure_key = settings.erasure_key.get_secret_value().encode() or None
+    ledger.shredders.append(lambda _address, key_id: keys.delete(key_id))
+    secure_delete(ledger)
+    return ledger, keys
+
+
 def build_services(settings: Settings) -> Services:
     url = DatabaseUrl.parse(settings.database_url)
     db = open_database(url)
-    ledger = Ledger(url.eventsourcing_env(), settings.policy())
+    ledger, keys = build_ledger(settings, url)
     status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
     senders_view = SendersView()
     projector = Projector(ledger, db, [status_view, ProfilesView(), message_map, senders_view])
@@ -122,7 +142,7 @@ def build_services(settings: Settings) -> Services:
     tokens.create_table()
     if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
-    reader = StatusReader(db)
+    reader = StatusReader(db, ledger.erasure_key)
     ledger.absent_hint = reader.unknown
     senders = SenderReader(db)
     senders_view.on_volume.append(SenderRules(senders, ledger, SenderPolicy()))
@@ -136,6 +156,10 @@ def build_services(settings: Settings) -> Services:
     messages = MessageLookup(
         reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
     message_map.on_sent.append(messages.remember)
+    message_map.on_forget.append(messages.forget)
+    if cache is not None:
+        ledger.shredders.append(lambda address, _id: _forget_status(cache, address))
+    ledger.shredders.append(lambda _address, _id: db.checkpoint())
     http = httpx.Client(verify=True, follow_redirects=False, timeout=5.0)
     committer = (GroupCommitter(ledger.record) if settings.ingest_group_commit
                  else DirectCommitter(ledger.record, serialize=url.dialect == "sqlite"))
@@ -143,7 +167,17 @@ def build_services(settings: Settings) -> Services:
                         message_map, StatusLookup(reader, cache), messages, senders,
                         build_ingest(settings, http, committer, messages), committer, http,
                         client, mirror)
+    services.extras["keys"] = keys
     projector.catch_up()
     if mirror is not None:
         mirror.sync()
     return services
+
+
+def _forget_status(cache: StatusCache, address: str) -> None:
+    try:
+        cache.forget(address)
+    except redis.RedisError as error:
+        raise ErasureIncomplete(
+            f"the erasure is recorded, but Redis failed ({type(error).__name__}) while its "
+            "status entry was deleted: repeat the request") from error

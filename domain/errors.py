@@ -59,3 +59,10 @@ class ErasureUnavailable(LedgerError):
     """Erasure is not configured here (``BOUNCELEDGER_ERASURE_KEY`` is unset)."""
 
     code = "erasure_unavailable"
+
+
+class ErasureIncomplete(LedgerError):
+    """The erasure is recorded and the data key deleted, but a cache could not be cleaned:
+    the same request again completes it."""
+
+    code = "erasure_incomplete"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -22,6 +22,12 @@ from domain.reports import Report
 from domain.sender import Judgement, Sender, sender_id
 
 Command = Callable[[Address], bool]
+
+
+class DataKeys(Protocol):
+    """Where the per-address data keys of crypto-shredding live (``adapters.shredding``)."""
+
+    def ensure(self, ids: Collection[UUID]) -> None: ...
 CONFLICT_RETRIES = 12
 
 
@@ -45,6 +51,7 @@ class Ledger(Application[UUID]):
         # ``Erased`` commit (data keys, caches), each called with the address and its id.
         self.erasure_key: bytes | None = None
         self.shredders: list[Callable[[str, UUID], object]] = []
+        self.data_keys: DataKeys | None = None
         # Optional: which of these addresses are (probably) new? New ones are created without
         # a read. A wrong guess only costs a version conflict and a retry with real reads.
         self.absent_hint: Callable[[list[str]], set[str]] | None = None
@@ -212,6 +219,8 @@ class Ledger(Application[UUID]):
         return self._mapper_factory(self.construct_transcoder())
 
     def _save_and_notify(self, *aggregates: Aggregate) -> None:
+        if self.data_keys is not None:  # every key this save seals with, in one batch
+            self.data_keys.ensure(_sealing_ids(aggregates))
         recordings = self.save(*aggregates)
         last = max(r.notification.id for r in recordings)
         for observer in self.committed:
@@ -243,6 +252,21 @@ class Ledger(Application[UUID]):
 
     def verdict(self, address: str, until: datetime | None = None) -> Verdict:
         return verdict(self.standing(address, until), self.policy)
+
+
+def _sealing_ids(aggregates: Sequence[Aggregate]) -> set[UUID]:
+    """The addresses whose keys seal these aggregates' events (the other address of an
+    email change too)."""
+    ids: set[UUID] = set()
+    for aggregate in aggregates:
+        if not isinstance(aggregate, Address):
+            continue
+        ids.add(aggregate.id)
+        for pending in aggregate.pending_events:
+            other = getattr(pending, "new_address", None) or getattr(pending, "old_address", None)
+            if isinstance(other, str):
+                ids.add(address_id(other))
+    return ids
 
 
 def _back_off(attempt: int) -> None:

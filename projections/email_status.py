@@ -14,9 +14,9 @@ from typing import Any
 
 from adapters.sql import Cursor
 from domain.address import Address
-from domain.policy import COUNT_NAMES, Policy, Standing, Verdict, apply, verdict
+from domain.policy import COUNT_NAMES, Mark, Policy, Standing, Verdict, apply, verdict
 from domain.standing_json import dump_standing, load_standing
-from projections.base import Positioned, insert_rows, iso
+from projections.base import Positioned, insert_rows, iso, parse_iso
 
 COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
@@ -37,6 +37,10 @@ CREATE = [
     "ON email_status (changed_at DESC, address_id DESC) WHERE status <> 'ok'",
     "CREATE INDEX IF NOT EXISTS email_status_status_list "
     "ON email_status (status, changed_at DESC, address_id DESC)",
+    # Blocks that outlived an erasure, under a keyed hash of the address (``Erased``).
+    "CREATE TABLE IF NOT EXISTS erased_blocks ("
+    "address_hash TEXT PRIMARY KEY, address_id TEXT NOT NULL, status TEXT NOT NULL, "
+    "erased_at TEXT NOT NULL, position BIGINT NOT NULL)",
 ]
 
 
@@ -80,14 +84,21 @@ class EmailStatusView:
 
     def clear(self, cur: Cursor) -> None:
         cur.execute("DELETE FROM email_status")
+        cur.execute("DELETE FROM erased_blocks")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> list[StatusRow]:
+        # ``Redacted`` events are not ``Address.Event``s: an erased history counts for nothing.
         events = [(p, e) for p, e in events if isinstance(e, Address.Event)]
         rows = self._load(cur, {str(e.originator_id) for _, e in events})
         touched: dict[str, StatusRow] = {}
         for position, event in events:
             key = str(event.originator_id)
-            row = rows.get(key) or self._new_row(key, event)
+            if type(event).__name__ == "Erased":
+                self._erase(cur, key, event, position, rows, touched)
+                continue
+            row = rows.get(key) or self._new_row(cur, key, event)
+            if row is None:  # a fact of an erased address read with a stale key elsewhere
+                continue
             row.standing = apply(row.standing, event, self.policy)
             new = verdict(row.standing, self.policy)
             if new.status != row.verdict.status or row.changed_at is None:
@@ -100,12 +111,34 @@ class EmailStatusView:
                     f"ON CONFLICT (address_id) DO UPDATE SET {updates}")
         return list(touched.values())
 
-    def _new_row(self, key: str, event: Any) -> StatusRow:
+    def _new_row(self, cur: Cursor, key: str, event: Any) -> StatusRow | None:
+        """A row from ``Registered``, or from ``RegisteredAgain`` carrying an erased block."""
         address = getattr(event, "address", None)
-        if address is None:  # pragma: no cover - every aggregate starts with Registered
-            raise ValueError(f"first event of {key} is {type(event).__name__}, not Registered")
+        if address is None:
+            return None
         standing = Standing()
+        if type(event).__name__ == "RegisteredAgain":
+            cur.execute("SELECT status, erased_at FROM erased_blocks WHERE address_id = ?",
+                        (key,))
+            block = cur.fetchone()
+            if block is not None:
+                standing = Standing(erased=Mark(parse_iso(block[1]) or event.timestamp,
+                                                block[0], None))
         return StatusRow(key, address, standing, verdict(standing, self.policy), None, 0)
+
+    @staticmethod
+    def _erase(cur: Cursor, key: str, event: Any, position: int,
+               rows: dict[str, StatusRow], touched: dict[str, StatusRow]) -> None:
+        """The row goes; a block stays behind under the keyed hash, in this transaction."""
+        touched.pop(key, None)  # a row changed earlier in this batch is not written at all
+        rows.pop(key, None)
+        cur.execute("DELETE FROM email_status WHERE address_id = ?", (key,))
+        cur.execute("DELETE FROM erased_blocks WHERE address_id = ?", (key,))
+        if event.blocked and event.address_hash:
+            cur.execute("INSERT INTO erased_blocks (address_hash, address_id, status, "
+                        "erased_at, position) VALUES (?, ?, ?, ?, ?)",
+                        (event.address_hash, key, event.status, iso(event.occurred_at),
+                         position))
 
     def _load(self, cur: Cursor, keys: set[str]) -> dict[str, StatusRow]:
         found: dict[str, StatusRow] = {}

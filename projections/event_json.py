@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.redaction import ERASED, Redacted, event_type
 from projections.base import iso
 
 _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at"}
@@ -20,12 +21,20 @@ def _plain(value: Any) -> Any:
 
 
 def event_dict(event: Any, address: str | None, position: int | None = None) -> dict[str, Any]:
-    """``{position?, address, type, version, occurred_at, recorded_at, data}``."""
-    data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+    """``{position?, address, type, version, occurred_at, recorded_at, data}``.
+
+    A redacted event keeps its type, version and times; its address is ``[erased]`` and
+    its data ``{"redacted": true}``. ``Erased`` is named ``[erased]`` too."""
+    if isinstance(event, Redacted):
+        data: dict[str, Any] = {"redacted": True}
+    else:
+        data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
+    if isinstance(event, Redacted) or type(event).__name__ == "Erased":
+        address = ERASED
     record: dict[str, Any] = {} if position is None else {"position": position}
     record.update({
         "address": address,
-        "type": type(event).__name__,
+        "type": event_type(event),
         "version": event.originator_version,
         "occurred_at": iso(getattr(event, "occurred_at", None) or event.timestamp),
         "recorded_at": iso(event.timestamp),

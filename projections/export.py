@@ -20,6 +20,7 @@ from uuid import UUID
 from adapters.sql import Database
 from domain.address import Address
 from domain.ledger import Ledger
+from domain.redaction import ERASED, event_type
 from domain.sender import Sender
 from projections.base import Positioned, parse_iso
 from projections.event_json import event_dict
@@ -45,7 +46,7 @@ class Selection:
     types: frozenset[str] = field(default_factory=frozenset)
 
     def wants(self, event: Any) -> bool:
-        if self.types and type(event).__name__ not in self.types:
+        if self.types and event_type(event) not in self.types:
             return False
         return self.since is None or event.timestamp >= self.since
 
@@ -74,7 +75,7 @@ class AddressNames:
             self._from_view(sorted(wanted, key=str))
         for key in wanted - self._cache.keys():
             first: Any = next(iter(self.ledger.events.get(key, lte=1)))
-            self._keep(key, first.address)
+            self._keep(key, getattr(first, "address", None) or ERASED)
 
     def _from_view(self, keys: list[UUID]) -> None:
         with self.db.read() as cur:

@@ -36,11 +36,21 @@ class MappedSend:
     sender: str | None
 
 
+@dataclass
+class MapChanges:
+    """What a batch added, and which message ids an erasure removed."""
+
+    sends: list[MappedSend]
+    forgotten: list[str]
+
+
 class MessageMapView:
     name = "message_map"
 
     def __init__(self) -> None:
         self.on_sent: list[Callable[[list[MappedSend]], None]] = []
+        # After an erasure: the message ids whose cached entries name the erased address.
+        self.on_forget: list[Callable[[list[str]], None]] = []
 
     def create(self, cur: Cursor) -> None:
         cur.execute(CREATE)
@@ -48,8 +58,27 @@ class MessageMapView:
     def clear(self, cur: Cursor) -> None:
         cur.execute("DELETE FROM message_map")
 
-    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> list[MappedSend]:
-        sends = [(p, e) for p, e in events if type(e).__name__ == "MessageSent"]
+    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> MapChanges:
+        changes = MapChanges([], [])
+        run: list[Positioned] = []
+        for position, event in events:  # an erasure deletes what the sends before it added
+            if type(event).__name__ == "Erased":
+                changes.sends += self._insert(cur, run)
+                changes.forgotten += self._erase(cur, str(event.originator_id))
+                run = []
+            elif type(event).__name__ == "MessageSent":
+                run.append((position, event))
+        changes.sends += self._insert(cur, run)
+        return changes
+
+    @staticmethod
+    def _erase(cur: Cursor, key: str) -> list[str]:
+        cur.execute("SELECT message_id FROM message_map WHERE address_id = ?", (key,))
+        message_ids = [row[0] for row in cur.fetchall()]
+        cur.execute("DELETE FROM message_map WHERE address_id = ?", (key,))
+        return message_ids
+
+    def _insert(self, cur: Cursor, sends: list[Positioned]) -> list[MappedSend]:
         if not sends:
             return []
         insert_rows(
@@ -65,12 +94,16 @@ class MessageMapView:
         cur.execute(f"SELECT address_id, address FROM email_status WHERE address_id IN "
                     f"({','.join('?' * len(ids))})", ids)
         addresses = dict(cur.fetchall())
+        # A send followed by an erasure in the same batch has no address to cache any more.
         return [MappedSend(e.message_id, addresses[str(e.originator_id)], e.profile_id, e.sender)
-                for e in sends]
+                for e in sends if str(e.originator_id) in addresses]
 
-    def after_commit(self, changes: list[MappedSend]) -> None:
+    def after_commit(self, changes: MapChanges) -> None:
         for callback in self.on_sent:
-            callback(changes)
+            callback(changes.sends)
+        if changes.forgotten:
+            for forget in self.on_forget:
+                forget(changes.forgotten)
 
 
 class MessageLookup:
@@ -90,6 +123,17 @@ class MessageLookup:
                                  for s in sends])
         except redis.RedisError as error:
             log.warning("message map: Redis write failed (%s)", type(error).__name__)
+
+    def forget(self, message_ids: list[str]) -> None:
+        """After an erasure: drop the cached entries of these messages (they name the erased
+        address). A failure is logged loudly: the entries then expire with their TTL."""
+        if self.cache is None or not message_ids:
+            return
+        try:
+            self.cache.forget(message_ids)
+        except redis.RedisError as error:
+            log.error("message map: Redis delete after an erasure failed (%s); %d entries "
+                      "expire with their TTL", type(error).__name__, len(message_ids))
 
     def sends(self, message_id: str) -> list[MappedSend]:
         if self.cache is not None:

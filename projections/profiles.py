@@ -35,6 +35,9 @@ class ProfilesView:
                 self._upsert(cur, event, position, replace=True)
             elif kind == "MessageSent" and event.profile_id:
                 self._upsert(cur, event, position, replace=False)
+            elif kind == "Erased":
+                cur.execute("DELETE FROM profiles WHERE address_id = ?",
+                            (str(event.originator_id),))
 
     @staticmethod
     def _upsert(cur: Cursor, event: Any, position: int, *, replace: bool) -> None:

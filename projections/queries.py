@@ -8,6 +8,7 @@ from typing import Any
 from adapters.sql import Database
 from domain.addresses import address_id
 from domain.policy import COUNT_NAMES, OK
+from domain.redaction import erased_hash
 from projections.message_map import MappedSend
 
 STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
@@ -29,20 +30,51 @@ def status_dict(row: Sequence[Any]) -> dict[str, Any]:
 
 
 class StatusReader:
-    """Status and profile reads from SQL (the Redis cache sits in front of ``statuses``)."""
+    """Status and profile reads from SQL (the Redis cache sits in front of ``statuses``).
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    An address not in ``email_status`` may have been erased while blocked: with the erasure
+    key, its keyed hash is looked up in ``erased_blocks`` (one query per batch)."""
+
+    def __init__(self, db: Database, erasure_key: bytes | None = None) -> None:
+        self.db, self.erasure_key = db, erasure_key
 
     def status(self, address: str) -> dict[str, Any]:
         with self.db.read() as cur:
             cur.execute(f"SELECT {','.join(STATUS_COLUMNS)} FROM email_status "
                         "WHERE address_id = ?", (str(address_id(address)),))
             row = cur.fetchone()
-        return status_dict(row) if row else unknown_status(address)
+        if row:
+            return status_dict(row)
+        blocks = self.erased_blocks([address])
+        if address not in blocks:
+            return unknown_status(address)
+        status, erased_at = blocks[address]
+        return {**unknown_status(address), "status": status, "sendable": False,
+                "reason": "erased", "since": erased_at}
+
+    def erased_blocks(self, addresses: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """address -> (status, erased_at) for those erased while blocked."""
+        if self.erasure_key is None or not addresses:
+            return {}
+        key = self.erasure_key
+        hashes = {erased_hash(key, a): a for a in addresses}
+        ordered, found = sorted(hashes), {}
+        with self.db.read() as cur:
+            for i in range(0, len(ordered), 900):
+                chunk = ordered[i:i + 900]
+                cur.execute("SELECT address_hash, status, erased_at FROM erased_blocks "
+                            f"WHERE address_hash IN ({','.join('?' * len(chunk))})", chunk)
+                found.update({hashes[h]: (s, at) for h, s, at in cur.fetchall()})
+        return found
 
     def statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-        """address -> (status, reason) for the known ones, in one query on PostgreSQL."""
+        """address -> (status, reason) for the known ones (erased blocks included)."""
+        found = self._statuses(addresses)
+        missing = [a for a in dict.fromkeys(addresses) if a not in found]
+        found.update((a, (s, "erased")) for a, (s, _) in self.erased_blocks(missing).items())
+        return found
+
+    def _statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         unique = sorted(set(addresses))
         with self.db.read() as cur:
             if self.db.dialect == "postgresql":

@@ -8,12 +8,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import Operator, Reader, Sender, Svc, Viewer
+from api.deps import Admin, Operator, Reader, Sender, Svc, Viewer
 from api.schemas import (
     AddressPage,
     AddressStatus,
     CheckRequest,
     CheckResponse,
+    EraseRequest,
+    Erasure,
     HistoryPage,
     ResetRequest,
     StatusAt,
@@ -92,3 +94,14 @@ def suppress(address: str, body: SuppressRequest, services: Svc,
     services.ledger.suppress(normalized, actor=who.name, reason=body.reason,
                              occurred_at=datetime.now(UTC), source="api")
     return services.reader.status(normalized)
+
+
+@router.delete("/addresses/{address}", response_model=Erasure)
+def erase(address: str, body: EraseRequest, services: Svc, who: Admin) -> dict[str, Any]:
+    """Crypto-shred the address's personal data; a block survives as a keyed hash.
+    Repeating it answers 200 with ``erased: false`` (and finishes any cleanup left over)."""
+    normalized = normalize_address(address)
+    erased = services.ledger.erase(normalized, actor=who.name, reason=body.reason,
+                                   occurred_at=datetime.now(UTC), source="api")
+    status = services.statuses.status(normalized)
+    return {"erased": erased, "status": status["status"], "sendable": status["sendable"]}

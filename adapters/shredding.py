@@ -1,0 +1,219 @@
+"""Crypto-shredding: every address event is sealed with a data key of its own address.
+
+Deleting an address's key (``address_keys``) makes its events unreadable everywhere — in
+the event store, in its backups and in every replica — without rewriting the append-only
+log. The stored state of a ``domain.address`` event becomes::
+
+    0x01 | header length (4 bytes) | header | nonce (12) | AES-GCM(state)
+
+with the event's originator id and the header as associated data (a sealed state cannot be
+moved to another aggregate). The header keeps what is not personal: when the event happened
+and was recorded, so a redacted event keeps its place in time. ``Erased`` stays plain (it
+names no one); events stored before this module existed are plain JSON and still read.
+In ``EmailChangedTo`` / ``EmailChangedFrom`` the *other* address is sealed again with the
+other address's key, so erasing A also blanks A inside B's history.
+
+Keys are cached in memory for ``KEY_TTL_S`` (30 s) and dropped at once by the process that
+erases: another process may go on reading an erased address's events for up to that long.
+Missing keys are never cached, so a key created elsewhere is found on the next read.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic
+
+from adapters.sql import Database
+from domain.addresses import address_id
+from domain.redaction import ERASED, redacted
+
+VERSION = b"\x01"
+KEY_TTL_S = 30.0
+_ADDRESS_TOPIC = "domain.address:Address."
+_PLAIN = frozenset({_ADDRESS_TOPIC + "Erased"})
+_OTHER = {_ADDRESS_TOPIC + "EmailChangedTo": "new_address",
+          _ADDRESS_TOPIC + "EmailChangedFrom": "old_address"}
+_SEALED = "sealed:1:"
+
+
+class SqlKeyStore:
+    """``address_keys``: one random 256-bit data key per address id, beside the events."""
+
+    def __init__(self, db: Database, ttl_s: float = KEY_TTL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.db, self.ttl_s, self.clock = db, ttl_s, clock
+        self._cache: dict[str, tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
+
+    def create_table(self) -> None:
+        blob = "BYTEA" if self.db.dialect == "postgresql" else "BLOB"
+        with self.db.write() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS address_keys ("
+                        f"address_id TEXT PRIMARY KEY, data_key {blob} NOT NULL)")
+
+    def ensure(self, ids: Collection[UUID]) -> None:
+        """Create the missing keys of all these addresses: one insert, one select."""
+        wanted = sorted({str(i) for i in ids} - self._fresh())
+        if not wanted:
+            return
+        with self.db.write() as cur:
+            cur.executemany("INSERT INTO address_keys (address_id, data_key) VALUES (?, ?) "
+                            "ON CONFLICT (address_id) DO NOTHING",
+                            [(key_id, AESGCM.generate_key(256)) for key_id in wanted])
+        self.prefetch(wanted)
+
+    def prefetch(self, ids: Collection[UUID | str]) -> None:
+        """Load the keys of many addresses in one query (the missing stay missing)."""
+        wanted = sorted({str(i) for i in ids} - self._fresh())
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            with self.db.read() as cur:
+                cur.execute("SELECT address_id, data_key FROM address_keys WHERE address_id "
+                            f"IN ({','.join('?' * len(chunk))})", chunk)
+                rows = cur.fetchall()
+            with self._lock:
+                for key_id, data_key in rows:
+                    self._cache[key_id] = (bytes(data_key), self.clock() + self.ttl_s)
+
+    def key(self, originator_id: UUID | str) -> bytes | None:
+        """The data key, or ``None`` once the address is erased."""
+        key_id = str(originator_id)
+        cached = self._cache.get(key_id)
+        if cached is None or cached[1] < self.clock():
+            self.prefetch([key_id])
+            cached = self._cache.get(key_id)
+        return cached[0] if cached is not None else None
+
+    def delete(self, originator_id: UUID) -> None:
+        """Shred: without this row nothing sealed for the address can be read again."""
+        with self._lock:
+            self._cache.pop(str(originator_id), None)
+        with self.db.write() as cur:
+            cur.execute("DELETE FROM address_keys WHERE address_id = ?", (str(originator_id),))
+
+    def _fresh(self) -> set[str]:
+        now = self.clock()
+        with self._lock:
+            return {k for k, (_, until) in self._cache.items() if until >= now}
+
+
+class ShreddingMapper(Mapper[UUID]):
+    """The library's mapper, sealing address events with their address's data key."""
+
+    def __init__(self, transcoder: Transcoder, keys: SqlKeyStore) -> None:
+        super().__init__(transcoder)
+        self.keys = keys
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        topic = get_topic(type(domain_event))
+        if not topic.startswith(_ADDRESS_TOPIC) or topic in _PLAIN:
+            return super().to_stored_event(domain_event)
+        stored = super().to_stored_event(self._seal_other(topic, domain_event))
+        header = self.transcoder.encode({
+            "timestamp": getattr(domain_event, "timestamp", None),
+            "occurred_at": getattr(domain_event, "occurred_at", None)})
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._key(stored.originator_id)).encrypt(
+            nonce, stored.state, _aad(stored.originator_id, header))
+        state = VERSION + len(header).to_bytes(4, "big") + header + nonce + sealed
+        return StoredEvent(stored.originator_id, stored.originator_version, topic, state)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        state = bytes(stored_event.state)
+        if not state.startswith(VERSION):
+            return super().to_domain_event(stored_event)
+        size = int.from_bytes(state[1:5], "big")
+        header, nonce, sealed = state[5:5 + size], state[5 + size:17 + size], state[17 + size:]
+        key = self.keys.key(stored_event.originator_id)
+        try:
+            if key is None:
+                raise InvalidTag
+            plain = AESGCM(key).decrypt(nonce, sealed, _aad(stored_event.originator_id, header))
+        except InvalidTag:
+            return self._redacted(stored_event, header)
+        event = super().to_domain_event(StoredEvent(
+            stored_event.originator_id, stored_event.originator_version, stored_event.topic,
+            plain))
+        return self._unseal_other(stored_event.topic, event)
+
+    def _redacted(self, stored: StoredEvent, header: bytes) -> Any:
+        times = self.transcoder.decode(header)
+        originator = stored.originator_id
+        return redacted(originator if isinstance(originator, UUID) else UUID(str(originator)),
+                        stored.originator_version, stored.topic.rsplit(".", 1)[1],
+                        times["timestamp"], times["occurred_at"])
+
+    def _key(self, originator_id: UUID | str) -> bytes:
+        key = self.keys.key(originator_id)
+        if key is None:  # the ledger creates keys in one batch per save; this is a fallback
+            self.keys.ensure([UUID(str(originator_id))])
+            key = self.keys.key(originator_id)
+        assert key is not None
+        return key
+
+    def _seal_other(self, topic: str, event: Any) -> Any:
+        field = _OTHER.get(topic)
+        other = getattr(event, field, None) if field else None
+        if field is None or other is None:
+            return event
+        other_id = address_id(other)
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._key(other_id)).encrypt(
+            nonce, other.encode(), _aad(other_id, str(event.originator_id).encode()))
+        copy = object.__new__(type(event))
+        object.__setattr__(copy, "__dict__", {
+            **vars(event),
+            field: f"{_SEALED}{other_id}:{base64.b64encode(nonce + sealed).decode()}"})
+        return copy
+
+    def _unseal_other(self, topic: str, event: Any) -> Any:
+        field = _OTHER.get(topic)
+        value = getattr(event, field, None) if field else None
+        if field is None or not isinstance(value, str) or not value.startswith(_SEALED):
+            return event
+        other_id, _, data = value.removeprefix(_SEALED).partition(":")
+        raw, key = base64.b64decode(data), self.keys.key(other_id)
+        try:
+            if key is None:
+                raise InvalidTag
+            plain = AESGCM(key).decrypt(raw[:12], raw[12:],
+                                        _aad(other_id, str(event.originator_id).encode()))
+            vars(event)[field] = plain.decode()
+        except InvalidTag:
+            vars(event)[field] = ERASED
+        return event
+
+
+def _aad(originator_id: UUID | str, header: bytes) -> bytes:
+    return VERSION + str(originator_id).encode() + b"|" + header
+
+
+def secure_delete(ledger: Any) -> None:
+    """``PRAGMA secure_delete=ON`` on the event store's SQLite connections too (freed pages
+    are zeroed), by wrapping the library pool's connection factory (no-op on PostgreSQL)."""
+    pool = getattr(getattr(getattr(ledger, "factory", None), "datastore", None), "pool", None)
+    create = getattr(pool, "_create_connection", None)
+    if create is None:
+        return
+
+    def create_secure() -> Any:
+        connection = create()
+        raw: sqlite3.Connection = connection._sqlite_conn
+        raw.execute("PRAGMA secure_delete=ON")
+        return connection
+
+    pool._create_connection = create_secure  # type: ignore[union-attr]
+    for connection in list(getattr(pool, "_pool", ())):
+        connection._sqlite_conn.execute("PRAGMA secure_delete=ON")
