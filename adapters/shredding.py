@@ -25,7 +25,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -52,9 +53,10 @@ class SqlKeyStore:
     """``address_keys``: one random 256-bit data key per address id, beside the events."""
 
     def __init__(self, db: Database, ttl_s: float = KEY_TTL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.db, self.ttl_s, self.clock = db, ttl_s, clock
-        self._cache: dict[str, tuple[bytes, float]] = {}
+                 clock: Callable[[], float] = time.monotonic, size: int = 50_000) -> None:
+        self.db, self.ttl_s, self.clock, self.size = db, ttl_s, clock, size
+        # Bounded (least recently loaded goes first), so a long replay stays flat in memory.
+        self._cache: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def create_table(self) -> None:
@@ -65,7 +67,7 @@ class SqlKeyStore:
 
     def ensure(self, ids: Collection[UUID]) -> None:
         """Create the missing keys of all these addresses: one insert, one select."""
-        wanted = sorted({str(i) for i in ids} - self._fresh())
+        wanted = self._stale(ids)
         if not wanted:
             return
         with self.db.write() as cur:
@@ -76,7 +78,7 @@ class SqlKeyStore:
 
     def prefetch(self, ids: Collection[UUID | str]) -> None:
         """Load the keys of many addresses in one query (the missing stay missing)."""
-        wanted = sorted({str(i) for i in ids} - self._fresh())
+        wanted = self._stale(ids)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             with self.db.read() as cur:
@@ -86,6 +88,9 @@ class SqlKeyStore:
             with self._lock:
                 for key_id, data_key in rows:
                     self._cache[key_id] = (bytes(data_key), self.clock() + self.ttl_s)
+                    self._cache.move_to_end(key_id)
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
 
     def key(self, originator_id: UUID | str) -> bytes | None:
         """The data key, or ``None`` once the address is erased."""
@@ -103,10 +108,11 @@ class SqlKeyStore:
         with self.db.write() as cur:
             cur.execute("DELETE FROM address_keys WHERE address_id = ?", (str(originator_id),))
 
-    def _fresh(self) -> set[str]:
-        now = self.clock()
-        with self._lock:
-            return {k for k, (_, until) in self._cache.items() if until >= now}
+    def _stale(self, ids: Collection[UUID | str]) -> list[str]:
+        """Those ids whose key is not cached or cached too long ago."""
+        now, cache = self.clock(), self._cache
+        return sorted({key_id for key_id in map(str, ids)
+                       if (entry := cache.get(key_id)) is None or entry[1] < now})
 
 
 class ShreddingMapper(Mapper[UUID]):
@@ -115,6 +121,11 @@ class ShreddingMapper(Mapper[UUID]):
     def __init__(self, transcoder: Transcoder, keys: SqlKeyStore) -> None:
         super().__init__(transcoder)
         self.keys = keys
+
+    def prepare(self, stored_events: Sequence[StoredEvent]) -> None:
+        """Load the keys of a page of sealed events in one query (``projections.base``)."""
+        self.keys.prefetch({s.originator_id for s in stored_events
+                            if bytes(s.state[:1]) == VERSION})
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         topic = get_topic(type(domain_event))

@@ -56,6 +56,15 @@ def parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
+def decode(ledger: Ledger, notifications: Sequence[Any]) -> list[Positioned]:
+    """A page of the log as ``(position, event)``; a mapper that seals events with
+    per-address keys (``adapters.shredding``) first loads the page's keys in one query."""
+    prepare = getattr(ledger.mapper, "prepare", None)
+    if prepare is not None:
+        prepare(notifications)
+    return [(n.id, ledger.mapper.to_domain_event(n)) for n in notifications]
+
+
 class View(Protocol):
     """A read model: tables, a batch handler and an optional post-commit step."""
 
@@ -104,7 +113,7 @@ class Projector:
             if not notifications:
                 self.position = max(self.position, start)
                 return False
-            events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+            events = decode(self.ledger, notifications)
             for view in self.views:
                 mine = [pe for pe in events if pe[0] > positions[view.name]]
                 if mine:

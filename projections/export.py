@@ -22,7 +22,7 @@ from domain.address import Address
 from domain.ledger import Ledger
 from domain.redaction import ERASED, event_type
 from domain.sender import Sender
-from projections.base import Positioned, parse_iso
+from projections.base import Positioned, decode, parse_iso
 from projections.event_json import event_dict
 
 PAGE_SIZE = 5000
@@ -100,7 +100,7 @@ def pages(ledger: Ledger, db: Database, selection: Selection = Selection(),
     while notifications := ledger.recorder.select_notifications(start=position + 1,
                                                                limit=page_size):
         position = notifications[-1].id
-        events = [(n.id, ledger.mapper.to_domain_event(n)) for n in notifications]
+        events = decode(ledger, notifications)
         events = [(p, e) for p, e in events if selection.wants(e)]
         names.learn(events)
         yield position, [event_dict(e, names.name(e), p) for p, e in events]

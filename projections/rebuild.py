@@ -24,7 +24,7 @@ from typing import Any
 
 from adapters.sql import Cursor, Database
 from domain.ledger import Ledger
-from projections.base import TRACKING_TABLE, View
+from projections.base import TRACKING_TABLE, View, decode
 
 SUFFIX = "__rebuild"
 Progress = Callable[[int, int], None]
@@ -190,7 +190,7 @@ class Rebuild:
             start=position + 1, limit=self.batch_size, stop=upto)
         if not notifications:
             return position, False
-        events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+        events = decode(self.ledger, notifications)
         self.shadow.apply(self._cursor(cur), events)
         position = events[-1][0]
         cur.execute("UPDATE projection_tracking SET position = ? WHERE name = ?",

@@ -25,6 +25,7 @@ RULES = {
     "complaint": "a complaint from the recipient",
     "manual_suppression": "an operator suppressed it",
     "imported_suppression": "an imported suppression list",
+    "erased": "the block it had when its personal data was erased",
 }
 
 

@@ -20,6 +20,7 @@ from uuid import UUID
 from domain.address import Address
 from domain.ledger import Ledger
 from domain.policy import BOUNCED, SOFT_BOUNCED, Policy, Standing, Verdict, apply, verdict
+from projections.base import decode
 
 Progress = Callable[[int, int], None]
 SIMULATED = ("SoftBounceEscalated",)
@@ -96,8 +97,7 @@ def _events(ledger: Ledger, page_size: int, progress: Progress | None
     while notifications := ledger.recorder.select_notifications(start=position + 1,
                                                                limit=page_size):
         position = notifications[-1].id
-        for n in notifications:
-            yield n.id, ledger.mapper.to_domain_event(n)
+        yield from decode(ledger, notifications)
         if progress is not None:
             progress(position, max(total, position))
 
@@ -117,7 +117,7 @@ def compare(ledger: Ledger, current: Policy, proposed: Policy, at: datetime,
             day += timedelta(days=1)
         day = today if day is None else max(day, today)
         outcome.events += 1
-        if type(event).__name__ == "Registered":
+        if type(event).__name__ in ("Registered", "RegisteredAgain"):
             names[event.originator_id] = getattr(event, "address", "")
         if type(event).__name__ in SIMULATED:
             continue
