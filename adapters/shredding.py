@@ -86,6 +86,8 @@ class SqlKeyStore:
                             f"IN ({','.join('?' * len(chunk))})", chunk)
                 rows = cur.fetchall()
             with self._lock:
+                for key_id in chunk:  # a key deleted elsewhere must not outlive its TTL here
+                    self._cache.pop(key_id, None)
                 for key_id, data_key in rows:
                     self._cache[key_id] = (bytes(data_key), self.clock() + self.ttl_s)
                     self._cache.move_to_end(key_id)
