@@ -215,3 +215,24 @@ def test_erasure_without_the_erasure_key_is_refused(database_url: str) -> None:
         assert "BOUNCELEDGER_ERASURE_KEY" in response.json()["error"]["message"]
     finally:
         built.close()
+
+
+def test_a_reset_lifts_a_block_kept_through_erasure(client: TestClient, headers: dict,
+                                                    services: Services) -> None:
+    bounced_with_history(client, headers, services)
+    erase(client, headers)
+    response = client.post(f"/v1/addresses/{ADDRESS}/reset", headers=headers["operator"],
+                           json={"reason": "mailbox exists again"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["sendable"]) == ("ok", True)
+
+
+def test_every_view_rebuilds_equal_to_the_live_one_after_erasures(
+        client: TestClient, headers: dict, services: Services) -> None:
+    bounced_with_history(client, headers, services)
+    services.ledger.record(Sent("ok.one@example.org", "m-2", NOW, "api", profile_id="p-2"))
+    erase(client, headers)
+    erase(client, headers, address="ok.one@example.org")
+    send(client, headers, [ADDRESS, "ok.one@example.org"])  # both registered again
+    for name in ("email_status", "profiles", "message_map"):
+        assert services.rebuild(name, verify=True).differences == [], name
