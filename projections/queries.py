@@ -60,6 +60,10 @@ class StatusReader:
         hashes = {erased_hash(key, a): a for a in addresses}
         ordered, found = sorted(hashes), {}
         with self.db.read() as cur:
+            if self.db.dialect == "postgresql":
+                cur.execute("SELECT address_hash, status, erased_at FROM erased_blocks "
+                            "WHERE address_hash = ANY(?)", (ordered,))
+                return {hashes[h]: (s, at) for h, s, at in cur.fetchall()}
             for i in range(0, len(ordered), 900):
                 chunk = ordered[i:i + 900]
                 cur.execute("SELECT address_hash, status, erased_at FROM erased_blocks "

@@ -259,3 +259,17 @@ def test_only_an_admin_with_consent_lifts_a_complaint(console: Console,
     admin.post("/console/addresses/angry@example.com/reset",
                data={"reason": "r", "consent": "opted in again", "csrf_token": csrf_of(page)})
     assert events(services, "angry@example.com")[-1] == "StatusReset"
+
+
+def test_an_erased_address_shows_its_block_and_a_redacted_timeline(
+        console: Console, services: Services) -> None:
+    bounce(services, "gone@example.com")
+    services.ledger.erasure_key = services.reader.erasure_key = b"console-test-key"
+    services.ledger.erase("gone@example.com", actor="dpo", reason="art. 17", occurred_at=T0,
+                          source="api")
+    response = console("viewer").get("/console/addresses/gone@example.com")
+    assert response.status_code == 200
+    page = response.text
+    for text in ("HardBounced", "MessageSent", "Erased", "art. 17", "dpo"):
+        assert text in page, text
+    assert "550 5.1.1" not in page and "shop.example" not in page
