@@ -14,7 +14,7 @@ from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.ses import EmailClient
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
-from adapters.sql import Database, DatabaseUrl, open_database
+from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
 from api.settings import Settings
@@ -112,14 +112,16 @@ def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitt
 def build_services(settings: Settings) -> Services:
     url = DatabaseUrl.parse(settings.database_url)
     db = open_database(url)
-    ledger = Ledger(url.eventsourcing_env(), settings.policy())
-    status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
-    senders_view = SendersView()
-    projector = Projector(ledger, db, [status_view, ProfilesView(), message_map, senders_view])
-    projector.create_tables()
+    with schema_lock(url):
+        ledger = Ledger(url.eventsourcing_env(), settings.policy())
+        status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
+        senders_view = SendersView()
+        projector = Projector(ledger, db, [status_view, ProfilesView(), message_map,
+                                           senders_view])
+        projector.create_tables()
+        tokens = TokenStore(db)
+        tokens.create_table()
     ledger.committed.append(lambda position: projector.catch_up(upto=position))
-    tokens = TokenStore(db)
-    tokens.create_table()
     if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
     reader = StatusReader(db)
