@@ -139,7 +139,8 @@ def build_services(settings: Settings) -> Services:
         reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
     message_map.on_sent.append(messages.remember)
     http = httpx.Client(verify=True, follow_redirects=False, timeout=5.0)
-    committer = (GroupCommitter(ledger.record) if settings.ingest_group_commit
+    committer = (GroupCommitter(ledger.record, defer=ledger.deferred_notification,
+                                notify=ledger.announce) if settings.ingest_group_commit
                  else DirectCommitter(ledger.record, serialize=url.dialect == "sqlite"))
     services = Services(settings, ledger, db, projector, reader, tokens, status_view,
                         message_map, StatusLookup(reader, cache), messages, senders,
