@@ -237,6 +237,31 @@ class PostgresDatabase(Database):
         self._pool.close()
 
 
+@contextmanager
+def schema_lock(url: DatabaseUrl) -> Iterator[None]:
+    """Serialise table creation across processes starting at once.
+
+    Concurrent ``CREATE … IF NOT EXISTS`` on PostgreSQL can fail with "tuple concurrently
+    updated"; an advisory lock held on its own connection makes the starters take turns.
+    SQLite needs nothing: its writers already take turns on the file lock."""
+    if url.dialect != "postgresql":
+        yield
+        return
+    options = f"-c search_path={url.schema}" if url.schema else ""
+    try:
+        conn = psycopg.connect(host=url.host, port=url.port, user=url.user,
+                               password=url.password, dbname=url.dbname, options=options,
+                               connect_timeout=5, autocommit=True)
+    except psycopg.OperationalError as error:
+        raise StoreUnavailable(f"PostgreSQL unavailable: {error}") from error
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('bounceledger schema'))")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('bounceledger schema'))")
+
+
 def open_database(url: DatabaseUrl, pool_size: int = 10) -> Database:
     """The projections' database for a parsed URL."""
     if url.dialect == "sqlite":

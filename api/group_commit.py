@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -39,12 +40,24 @@ class CommitTimeout(StoreUnavailable):
 
 
 class GroupCommitter:
+    """``record`` saves; with ``defer``/``notify`` (``Ledger.deferred_notification`` and
+    ``Ledger.announce``) the projections' catch-up after a commit runs on a second thread
+    while the next batch is saved, and each request is released only after both."""
+
     def __init__(self, record: Callable[..., list[bool]], window: float = 0.004,
-                 max_reports: int = 1000) -> None:
+                 max_reports: int = 1000,
+                 defer: Callable[[], AbstractContextManager[list[int]]] | None = None,
+                 notify: Callable[[int], object] | None = None) -> None:
         self._record, self.window, self.max_reports = record, window, max_reports
+        self._defer, self._notify = defer, notify
         self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._after: queue.Queue[tuple[list[_Request], list[bool], list[int]] | None] = (
+            queue.Queue())
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
+        self._finisher = threading.Thread(target=self._finish_loop, name="group-catch-up",
+                                          daemon=True)
+        self._finisher.start()
 
     def submit(self, reports: Sequence[Report], timeout: float = 10.0) -> list[bool]:
         """Block until ``reports`` are committed; their results, or the commit's error."""
@@ -62,6 +75,8 @@ class GroupCommitter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        self._after.put(None)
+        self._finisher.join(timeout=10)
 
     def _run(self) -> None:
         while (first := self._queue.get()) is not None:
@@ -83,8 +98,13 @@ class GroupCommitter:
         return batch
 
     def _commit(self, batch: list[_Request]) -> None:
+        reports = [r for request in batch for r in request.reports]
         try:
-            results = self._record(*[r for request in batch for r in request.reports])
+            if self._defer is None:
+                results, positions = self._record(*reports), []
+            else:
+                with self._defer() as positions:
+                    results = self._record(*reports)
         except (StoreUnavailable, LedgerError, OperationalError, InterfaceError) as error:
             self._fail(batch, error)
             return
@@ -97,11 +117,25 @@ class GroupCommitter:
             for request in batch:
                 self._commit([request])
             return
-        offset = 0
-        for request in batch:
-            request.results = results[offset:offset + len(request.reports)]
-            offset += len(request.reports)
-            request.done.set()
+        self._after.put((batch, results, positions))
+
+    def _finish_loop(self) -> None:
+        while (item := self._after.get()) is not None:
+            batch, results, positions = item
+            if positions and self._notify is not None:
+                try:
+                    self._notify(max(positions))
+                except Exception as error:
+                    # The events are committed; the sender's retry is a duplicate, and the
+                    # follower catches the views up.
+                    log.warning("catch-up after a group commit failed: %s", error)
+                    self._fail(batch, error)
+                    continue
+            offset = 0
+            for request in batch:
+                request.results = results[offset:offset + len(request.reports)]
+                offset += len(request.reports)
+                request.done.set()
 
     @staticmethod
     def _fail(batch: list[_Request], error: BaseException) -> None:

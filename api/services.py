@@ -15,7 +15,7 @@ from adapters.ses import EmailClient
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
-from adapters.sql import Database, DatabaseUrl, open_database
+from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
 from api.settings import Settings
@@ -132,14 +132,16 @@ def build_ledger(settings: Settings, url: DatabaseUrl) -> tuple[Ledger, SqlKeySt
 def build_services(settings: Settings) -> Services:
     url = DatabaseUrl.parse(settings.database_url)
     db = open_database(url)
-    ledger, keys = build_ledger(settings, url)
-    status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
-    senders_view = SendersView()
-    projector = Projector(ledger, db, [status_view, ProfilesView(), message_map, senders_view])
-    projector.create_tables()
+    with schema_lock(url):
+        ledger, keys = build_ledger(settings, url)
+        status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
+        senders_view = SendersView()
+        projector = Projector(ledger, db, [status_view, ProfilesView(), message_map,
+                                           senders_view])
+        projector.create_tables()
+        tokens = TokenStore(db)
+        tokens.create_table()
     ledger.committed.append(lambda position: projector.catch_up(upto=position))
-    tokens = TokenStore(db)
-    tokens.create_table()
     if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
     reader = StatusReader(db, ledger.erasure_key)
@@ -161,7 +163,8 @@ def build_services(settings: Settings) -> Services:
         ledger.shredders.append(lambda address, _id: _forget_status(cache, address))
     ledger.shredders.append(lambda _address, _id: db.checkpoint())
     http = httpx.Client(verify=True, follow_redirects=False, timeout=5.0)
-    committer = (GroupCommitter(ledger.record) if settings.ingest_group_commit
+    committer = (GroupCommitter(ledger.record, defer=ledger.deferred_notification,
+                                notify=ledger.announce) if settings.ingest_group_commit
                  else DirectCommitter(ledger.record, serialize=url.dialect == "sqlite"))
     services = Services(settings, ledger, db, projector, reader, tokens, status_view,
                         message_map, StatusLookup(reader, cache), messages, senders,

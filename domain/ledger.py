@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -52,6 +54,7 @@ class Ledger(Application[UUID]):
         self.erasure_key: bytes | None = None
         self.shredders: list[Callable[[str, UUID], object]] = []
         self.data_keys: DataKeys | None = None
+        self._local = threading.local()
         # Optional: which of these addresses are (probably) new? New ones are created without
         # a read. A wrong guess only costs a version conflict and a retry with real reads.
         self.absent_hint: Callable[[list[str]], set[str]] | None = None
@@ -223,8 +226,28 @@ class Ledger(Application[UUID]):
             self.data_keys.ensure(_sealing_ids(aggregates))
         recordings = self.save(*aggregates)
         last = max(r.notification.id for r in recordings)
+        deferred: list[int] | None = getattr(self._local, "deferred", None)
+        if deferred is not None:
+            deferred.append(last)
+        else:
+            self.announce(last)
+
+    def announce(self, position: int) -> None:
+        """Tell the ``committed`` observers that the log is committed up to ``position``."""
         for observer in self.committed:
-            observer(last)
+            observer(position)
+
+    @contextmanager
+    def deferred_notification(self) -> Iterator[list[int]]:
+        """Commits in this thread skip the observers and collect their positions instead,
+        so the caller can notify later (the group committer overlaps the projections'
+        catch-up with the next batch's save)."""
+        positions: list[int] = []
+        self._local.deferred = positions
+        try:
+            yield positions
+        finally:
+            self._local.deferred = None
 
     def _guess_absent(self, commands: Sequence[tuple[str, Command]]) -> set[str]:
         if self.absent_hint is None or len(commands) < 2:

@@ -14,14 +14,9 @@ from tests.sns_signing import TOPIC, Signer
 
 
 def vectors_dir() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "vectors"
-        if candidate.is_dir():
-            return candidate
-        candidate = parent.parent / "shared" / "vectors"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("shared/vectors not found beside the repository")
+    """The real AWS-signed vectors: a copy lives in ``tests/vectors`` (provenance in its
+    READMEs; the originals are ``../shared/vectors``) so a clean clone tests on its own."""
+    return Path(__file__).resolve().parents[1] / "vectors"
 
 
 VECTORS = vectors_dir()

@@ -74,3 +74,39 @@ def test_business_errors_reach_the_caller(services: Services) -> None:
     with pytest.raises(InvalidCommand):
         committer.submit([bounce(1)])
     committer.close()
+
+
+def test_pipelined_catch_up_releases_each_request_after_its_views_are_current(
+        services: Services) -> None:
+    """The services' committer defers the catch-up to a second thread; a caller released
+    by ``submit`` reads its own write in the views (read-your-writes is kept)."""
+    caught_up: list[int] = []
+    services.ledger.committed.append(caught_up.append)
+    stale: list[int] = []
+
+    def submit(i: int) -> None:
+        assert services.committer.submit([bounce(i)]) == [True]
+        if services.reader.status(f"g{i}@example.com")["status"] != "bounced":
+            stale.append(i)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert stale == []
+    assert 0 < len(caught_up) <= 30 and caught_up == sorted(caught_up)
+
+
+def test_a_failed_catch_up_is_an_error_but_the_events_stay_committed(
+        services: Services) -> None:
+    def broken(position: int) -> None:
+        raise RuntimeError("views unavailable")
+
+    committer = GroupCommitter(services.ledger.record, defer=services.ledger.deferred_notification,
+                               notify=broken)
+    with pytest.raises(RuntimeError, match="views unavailable"):
+        committer.submit([bounce(7)])
+    committer.close()
+    assert [type(e).__name__ for e in services.ledger.history("g7@example.com")] == [
+        "Registered", "HardBounced"]
