@@ -56,7 +56,7 @@ class SqlKeyStore:
                  clock: Callable[[], float] = time.monotonic, size: int = 50_000) -> None:
         self.db, self.ttl_s, self.clock, self.size = db, ttl_s, clock, size
         # Bounded (least recently loaded goes first), so a long replay stays flat in memory.
-        self._cache: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[bytes, float, AESGCM]] = OrderedDict()
         self._lock = threading.Lock()
 
     def create_table(self) -> None:
@@ -89,19 +89,29 @@ class SqlKeyStore:
                 for key_id in chunk:  # a key deleted elsewhere must not outlive its TTL here
                     self._cache.pop(key_id, None)
                 for key_id, data_key in rows:
-                    self._cache[key_id] = (bytes(data_key), self.clock() + self.ttl_s)
+                    key = bytes(data_key)
+                    self._cache[key_id] = (key, self.clock() + self.ttl_s, AESGCM(key))
                     self._cache.move_to_end(key_id)
                 while len(self._cache) > self.size:
                     self._cache.popitem(last=False)
 
     def key(self, originator_id: UUID | str) -> bytes | None:
         """The data key, or ``None`` once the address is erased."""
+        cached = self._entry(originator_id)
+        return cached[0] if cached is not None else None
+
+    def cipher(self, originator_id: UUID | str) -> AESGCM | None:
+        """The address's AES-GCM cipher (built once per cached key), or ``None``."""
+        cached = self._entry(originator_id)
+        return cached[2] if cached is not None else None
+
+    def _entry(self, originator_id: UUID | str) -> tuple[bytes, float, AESGCM] | None:
         key_id = str(originator_id)
         cached = self._cache.get(key_id)
         if cached is None or cached[1] < self.clock():
             self.prefetch([key_id])
             cached = self._cache.get(key_id)
-        return cached[0] if cached is not None else None
+        return cached
 
     def delete(self, originator_id: UUID) -> None:
         """Shred: without this row nothing sealed for the address can be read again."""
@@ -138,7 +148,7 @@ class ShreddingMapper(Mapper[UUID]):
             "timestamp": getattr(domain_event, "timestamp", None),
             "occurred_at": getattr(domain_event, "occurred_at", None)})
         nonce = os.urandom(12)
-        sealed = AESGCM(self._key(stored.originator_id)).encrypt(
+        sealed = self._cipher(stored.originator_id).encrypt(
             nonce, stored.state, _aad(stored.originator_id, header))
         state = VERSION + len(header).to_bytes(4, "big") + header + nonce + sealed
         return StoredEvent(stored.originator_id, stored.originator_version, topic, state)
@@ -149,11 +159,11 @@ class ShreddingMapper(Mapper[UUID]):
             return super().to_domain_event(stored_event)
         size = int.from_bytes(state[1:5], "big")
         header, nonce, sealed = state[5:5 + size], state[5 + size:17 + size], state[17 + size:]
-        key = self.keys.key(stored_event.originator_id)
+        cipher = self.keys.cipher(stored_event.originator_id)
         try:
-            if key is None:
+            if cipher is None:
                 raise InvalidTag
-            plain = AESGCM(key).decrypt(nonce, sealed, _aad(stored_event.originator_id, header))
+            plain = cipher.decrypt(nonce, sealed, _aad(stored_event.originator_id, header))
         except InvalidTag:
             return self._redacted(stored_event, header)
         event = super().to_domain_event(StoredEvent(
@@ -168,13 +178,13 @@ class ShreddingMapper(Mapper[UUID]):
                         stored.originator_version, stored.topic.rsplit(".", 1)[1],
                         times["timestamp"], times["occurred_at"])
 
-    def _key(self, originator_id: UUID | str) -> bytes:
-        key = self.keys.key(originator_id)
-        if key is None:  # the ledger creates keys in one batch per save; this is a fallback
+    def _cipher(self, originator_id: UUID | str) -> AESGCM:
+        cipher = self.keys.cipher(originator_id)
+        if cipher is None:  # the ledger creates keys in one batch per save; this is a fallback
             self.keys.ensure([UUID(str(originator_id))])
-            key = self.keys.key(originator_id)
-        assert key is not None
-        return key
+            cipher = self.keys.cipher(originator_id)
+        assert cipher is not None
+        return cipher
 
     def _seal_other(self, topic: str, event: Any) -> Any:
         field = _OTHER.get(topic)
@@ -183,7 +193,7 @@ class ShreddingMapper(Mapper[UUID]):
             return event
         other_id = address_id(other)
         nonce = os.urandom(12)
-        sealed = AESGCM(self._key(other_id)).encrypt(
+        sealed = self._cipher(other_id).encrypt(
             nonce, other.encode(), _aad(other_id, str(event.originator_id).encode()))
         copy = object.__new__(type(event))
         object.__setattr__(copy, "__dict__", {
@@ -197,11 +207,11 @@ class ShreddingMapper(Mapper[UUID]):
         if field is None or not isinstance(value, str) or not value.startswith(_SEALED):
             return event
         other_id, _, data = value.removeprefix(_SEALED).partition(":")
-        raw, key = base64.b64decode(data), self.keys.key(other_id)
+        raw, cipher = base64.b64decode(data), self.keys.cipher(other_id)
         try:
-            if key is None:
+            if cipher is None:
                 raise InvalidTag
-            plain = AESGCM(key).decrypt(raw[:12], raw[12:],
+            plain = cipher.decrypt(raw[:12], raw[12:],
                                         _aad(other_id, str(event.originator_id).encode()))
             vars(event)[field] = plain.decode()
         except InvalidTag:
