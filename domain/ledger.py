@@ -138,16 +138,20 @@ class Ledger(Application[UUID]):
         if self.erasure_key is None:
             raise ErasureUnavailable(
                 "erasure needs BOUNCELEDGER_ERASURE_KEY (the key of the hash that keeps a block)")
-        try:
-            aggregate: Address = self.repository.get(address_id(address))
-        except AggregateNotFoundError:
-            raise AddressNotFound(f"{address} has never been recorded") from None
-        now = self.verdict(address) if not aggregate.erased else None
+        if not list(self.events.get(address_id(address), limit=1)):
+            raise AddressNotFound(f"{address} has never been recorded")
         key = self.erasure_key
-        erased = now is not None and self.apply_commands([(address, lambda a: a.erase(
-            actor=actor, reason=reason, status=now.status, blocked=not now.sendable,
-            address_hash=None if now.sendable else erased_hash(key, address),
-            occurred_at=occurred_at, source=source))], revive=False)[0]
+
+        def command(agg: Address) -> bool:
+            # The status is folded on every attempt: a report that wins a version conflict
+            # (a hard bounce arriving now) must be in the status the erasure keeps.
+            now = verdict(fold(self.events.get(agg.id), self.policy), self.policy)
+            return agg.erase(
+                actor=actor, reason=reason, status=now.status, blocked=not now.sendable,
+                address_hash=None if now.sendable else erased_hash(key, address),
+                occurred_at=occurred_at, source=source)
+
+        erased = self.apply_commands([(address, command)], revive=False)[0]
         for shred in self.shredders:
             shred(address, address_id(address))
         return erased
