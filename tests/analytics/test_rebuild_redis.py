@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis as redis_lib
 
 from api.services import build_services
 from domain.reports import Bounce
@@ -15,16 +12,6 @@ from tests.analytics.ledgers import T0
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = f"test:{uuid.uuid4().hex[:12]}:"
-    yield value
-    client = redis_lib.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{value}*"))
-    if keys:
-        client.delete(*keys)
 
 
 def test_the_swap_rewrites_the_redis_mirror(tmp_path: Path, redis_url: str,
