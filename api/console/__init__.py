@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.console import address_routes, auth_routes, other_routes
 from api.console.deps import render
-from api.console.session import ConsoleError, LoginRequired
+from api.console.session import ConsoleError, LoginRequired, LoginThrottle
 from api.settings import Settings
 
 SECURITY_HEADERS = [
@@ -67,6 +67,7 @@ def login_redirect(request: Request) -> Response:
 
 def install_console(app: FastAPI, settings: Settings) -> None:
     app.state.console_key = settings.session_key()
+    app.state.login_throttle = LoginThrottle()
     app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")
     for module in (auth_routes, address_routes, other_routes):

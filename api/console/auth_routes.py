@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from api.deps import Svc
 from api.tokens import hash_token
 from domain.addresses import normalize_address
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
@@ -51,8 +53,13 @@ def login(request: Request, store: SessionsDep, services: Svc,
           csrf_token: Annotated[str, Form(max_length=200)] = "",
           next: Annotated[str, Form(max_length=500)] = "") -> Response:
     store.check_login_csrf(request, csrf_token)
+    throttle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(client)
     principal = services.tokens.authenticate(token.strip()) if token.strip() else None
     if principal is None:
+        throttle.failed(client)
+        log.warning("console login with an unknown token from %s", client)
         nonce = store.login_nonce(request)
         return render(request, "login.html", None, 401, csrf=store.login_csrf(nonce),
                       next=_next(next), error="That token is not valid. Paste a whole API "
@@ -61,6 +68,7 @@ def login(request: Request, store: SessionsDep, services: Svc,
         raise ConsoleError(403, "Not a console token",
                            f"The token {principal.name!r} has the {principal.role} role, which "
                            "cannot use the console; use a viewer, operator or admin token.")
+    throttle.succeeded(client)
     response = RedirectResponse(_next(next), 303)
     set_cookie(response, request, SESSION_COOKIE,
                store.issue(principal, hash_token(token.strip())), MAX_AGE_S)

@@ -13,7 +13,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +93,43 @@ def set_cookie(response: Response, request: Request, name: str, value: str,
                max_age: int) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/console", httponly=True,
                         samesite="strict", secure=secure_cookie(request))
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per client address in ``window_s`` seconds.
+
+    Tokens are long random secrets, so this is not what stops guessing; it keeps a script from
+    hammering the token lookup and makes a burst of failures visible (429 + a log line).
+    Per process: several processes each allow ``limit``."""
+
+    def __init__(self, limit: int = 10, window_s: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window_s, self.clock = limit, window_s, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str) -> deque[float]:
+        failures = self._failures.setdefault(client, deque())
+        while failures and failures[0] <= self.clock() - self.window_s:
+            failures.popleft()
+        return failures
+
+    def check(self, client: str) -> None:
+        with self._lock:
+            if len(self._recent(client)) >= self.limit:
+                raise ConsoleError(429, "Too many failed logins",
+                                   "Too many wrong tokens from your address; wait a few "
+                                   "minutes and try again.")
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(self.clock())
+            if len(self._failures) > 10_000:  # bound the memory an address sweep can take
+                self._failures = {c: f for c, f in self._failures.items() if f}
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
 
 
 class Sessions:

@@ -154,3 +154,27 @@ def test_the_session_key_comes_from_the_settings_or_is_random() -> None:
     assert Settings(secret_key="k1").session_key() == b"k1"
     random_one, random_two = Settings().session_key(), Settings().session_key()
     assert len(random_one) == 32 and random_one != random_two
+
+
+def test_a_burst_of_wrong_tokens_is_slowed_down(anonymous: TestClient,
+                                                tokens: dict[str, str]) -> None:
+    form = anonymous.get("/console/login")
+    wrong = {"token": "bl_nope", "csrf_token": csrf_of(form.text)}
+    answers = [anonymous.post("/console/login", data=wrong).status_code for _ in range(11)]
+    assert answers == [401] * 10 + [429]
+    refused = anonymous.post("/console/login", data={**wrong, "token": tokens["viewer"]},
+                             follow_redirects=False)
+    assert refused.status_code == 429  # even a right token waits until the window passes
+    assert "Too many failed logins" in refused.text
+
+
+def test_the_login_throttle_forgets_old_failures() -> None:
+    now = [0.0]
+    throttle = session.LoginThrottle(limit=2, window_s=60, clock=lambda: now[0])
+    throttle.failed("1.2.3.4")
+    throttle.failed("1.2.3.4")
+    with pytest.raises(session.ConsoleError):
+        throttle.check("1.2.3.4")
+    throttle.check("5.6.7.8")  # other clients are not affected
+    now[0] = 61.0
+    throttle.check("1.2.3.4")
