@@ -157,14 +157,9 @@ class ShreddingMapper(Mapper[UUID]):
         state = bytes(stored_event.state)
         if not state.startswith(VERSION):
             return super().to_domain_event(stored_event)
-        size = int.from_bytes(state[1:5], "big")
-        header, nonce, sealed = state[5:5 + size], state[5 + size:17 + size], state[17 + size:]
-        cipher = self.keys.cipher(stored_event.originator_id)
-        try:
-            if cipher is None:
-                raise InvalidTag
-            plain = cipher.decrypt(nonce, sealed, _aad(stored_event.originator_id, header))
-        except InvalidTag:
+        header, plain = unseal(state, stored_event.originator_id,
+                               self.keys.cipher(stored_event.originator_id))
+        if plain is None:
             return self._redacted(stored_event, header)
         event = super().to_domain_event(StoredEvent(
             stored_event.originator_id, stored_event.originator_version, stored_event.topic,
@@ -206,17 +201,43 @@ class ShreddingMapper(Mapper[UUID]):
         value = getattr(event, field, None) if field else None
         if field is None or not isinstance(value, str) or not value.startswith(_SEALED):
             return event
-        other_id, _, data = value.removeprefix(_SEALED).partition(":")
-        raw, cipher = base64.b64decode(data), self.keys.cipher(other_id)
-        try:
-            if cipher is None:
-                raise InvalidTag
-            plain = cipher.decrypt(raw[:12], raw[12:],
-                                        _aad(other_id, str(event.originator_id).encode()))
-            vars(event)[field] = plain.decode()
-        except InvalidTag:
-            vars(event)[field] = ERASED
+        vars(event)[field] = open_other(value, event.originator_id, self.keys.cipher)
         return event
+
+
+def sealed_other_id(value: Any) -> str | None:
+    """The address id whose key seals this email-change field, if it is sealed."""
+    if not isinstance(value, str) or not value.startswith(_SEALED):
+        return None
+    return value[len(_SEALED):].partition(":")[0]
+
+
+def open_other(value: str, originator_id: UUID | str,
+               cipher: Callable[[str], AESGCM | None]) -> str:
+    """The other address of an email change, or ``[erased]`` once its key is shredded."""
+    other_id, _, data = value.removeprefix(_SEALED).partition(":")
+    raw, key = base64.b64decode(data), cipher(other_id)
+    try:
+        if key is None:
+            raise InvalidTag
+        return key.decrypt(raw[:12], raw[12:], _aad(other_id, str(originator_id).encode())
+                           ).decode()
+    except InvalidTag:
+        return ERASED
+
+
+def unseal(state: bytes, originator_id: UUID | str,
+           cipher: AESGCM | None) -> tuple[bytes, bytes | None]:
+    """A sealed state's plain header (the times) and its plain state — ``None`` when it
+    cannot be opened: no key (shredded) or not this aggregate's."""
+    size = int.from_bytes(state[1:5], "big")
+    header, nonce, sealed = state[5:5 + size], state[5 + size:17 + size], state[17 + size:]
+    if cipher is None:
+        return header, None
+    try:
+        return header, cipher.decrypt(nonce, sealed, _aad(originator_id, header))
+    except InvalidTag:
+        return header, None
 
 
 def _aad(originator_id: UUID | str, header: bytes) -> bytes:

@@ -15,7 +15,7 @@ from api.cli import _instant, app, err, fail, out, services
 from api.progress import progress_bar
 from api.services import Services
 from domain.policy import Policy
-from projections.export import EVENT_TYPES, ParquetOut, Selection, pages, write_jsonl
+from projections.export import EVENT_TYPES, ParquetOut, Selection, records, write_jsonl
 from projections.rebuild import Outcome
 from projections.what_if import compare, render_chart, write_csv
 
@@ -99,17 +99,19 @@ def export_events(built: Services, fmt: str, out_file: str, selection: Selection
     count, last = 0, selection.after
     report(last)
     sink: Any = ParquetOut(out_file) if fmt == "parquet" else (
-        sys.stdout if out_file == "-" else open(out_file, "w", encoding="utf-8"))  # noqa: SIM115
+        sys.stdout.buffer if out_file == "-" else open(out_file, "wb"))  # noqa: SIM115
     try:
-        for last, records in pages(built.ledger, built.db, selection):
+        for last, page in records(built.event_log(), built.ledger, selection):
             if fmt == "parquet":
-                sink.write(records)
+                sink.write(page)
             else:
-                write_jsonl(records, sink)
-            count += len(records)
+                write_jsonl(page, sink)
+            count += len(page)
             report(last)
     finally:
-        if sink is not sys.stdout:
+        if sink is sys.stdout.buffer:
+            sink.flush()
+        else:
             sink.close()
     return count, last
 

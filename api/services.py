@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import redis
 
+from adapters.event_log import EventLog
 from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.ses import EmailClient
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
@@ -73,6 +74,10 @@ class Services:
             also = [self.mirror.sync] if self.mirror is not None else []
             self.follower = Follower(self.projector, interval, also)
             self.follower.start()
+
+    def event_log(self) -> EventLog:
+        """The stored event rows, for whole-log reads (export, rebuild)."""
+        return EventLog.of(DatabaseUrl.parse(self.settings.database_url), self.ledger.recorder)
 
     def rebuild(self, name: str, *, verify: bool = False, restart: bool = False,
                 progress: Progress | None = None, batch_size: int = 5000) -> Outcome:

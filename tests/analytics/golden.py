@@ -44,7 +44,8 @@ def play(services: Services) -> None:
     ledger.record(Rejection("ann@example.com", "m9", at(0.3), "sns", reason="Bad content",
                             sender="news"))
     ledger.record(Bounce("bob@faß.de", "f1", "Permanent", "General", at(1), "sns",
-                         message_id="m2", diagnostic="550 5.1.1 Benutzer unbekannt – ünknown ✉",
+                         message_id="m2",
+                         diagnostic="550 5.1.1 Benutzer unbekannt \u2013 ünknown ✉",
                          status_code="5.1.1", action="failed", reporting_mta="dsn; mx.faß.de",
                          sender="news"))
     ledger.record(Blocked("bob@faß.de", "bounced", at(2), "api", reason="hard_bounce",

@@ -78,7 +78,8 @@ def test_addresses_are_named_when_the_status_view_lags(services: Services) -> No
     seed(services)
     with services.db.write() as cur:
         cur.execute("DELETE FROM email_status")
-    records = [r for _, page in pages(services.ledger, services.db, page_size=7) for r in page]
+    records = [r for _, page in pages(services.event_log(), services.ledger, page_size=7)
+               for r in page]
     assert records == expected(services)
 
 

@@ -1,0 +1,212 @@
+"""Stored event rows read straight from the library's events table, for whole-log work.
+
+Export and rebuild read every event of the ledger. Through the library each row becomes a
+``Notification``, then a domain event object decoded with JSON type hooks: most of the time
+of a whole-log read. Here rows stay tuples — ``(position, originator_id, version, topic,
+state)``, the id as hyphenated text on both stores — read inside one snapshot (PostgreSQL
+``REPEATABLE READ`` with a binary server-side cursor; SQLite one read transaction), so a long
+read sees one consistent log and the data keys as they were when it began. Decoding is the
+caller's business (``projections.log_rows``); this module only moves rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import psycopg
+
+from adapters.sql import DatabaseUrl, StoreUnavailable
+
+Row = tuple[Any, ...]
+KEYS_TABLE = "address_keys"
+
+
+def hyphenated(hex_id: str) -> str:
+    """A uuid's 32 hex digits in its canonical text form (SQLite stores the hex)."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
+
+
+class Snapshot:
+    """One consistent view of the events table (and of every table beside it)."""
+
+    head: int
+
+    def pages(self, after: int, size: int, *, states: bool = True) -> Iterator[list[Row]]:
+        """Rows after ``after`` in log order, ``size`` at a time; without ``states`` the last
+        column is ``None`` (for work that needs only the event types)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def by_aggregate(self, upto: int, after_id: str | None, *,
+                     states: bool = True) -> Iterator[Row]:
+        """Rows up to position ``upto`` ordered by aggregate then version, after aggregate
+        ``after_id``, each with its aggregate's data key joined as a sixth column."""
+        raise NotImplementedError  # pragma: no cover
+
+    def select_in(self, table: str, columns: str, key: str,
+                  values: Collection[str]) -> list[Row]:
+        """``SELECT columns FROM table WHERE key IN values`` as one query."""
+        raise NotImplementedError  # pragma: no cover
+
+    def keys(self, ids: Collection[str]) -> dict[str, bytes]:
+        """The data keys of these aggregates (an erased one has none): one query."""
+        return {key_id: bytes(key) for key_id, key in
+                self.select_in(KEYS_TABLE, "address_id, data_key", "address_id", ids)}
+
+    def first_states(self, ids: Collection[str]) -> list[Row]:
+        """``(originator_id, topic, state)`` of these aggregates' first events."""
+        raise NotImplementedError  # pragma: no cover
+
+
+class _PgSnapshot(Snapshot):
+    def __init__(self, conn: psycopg.Connection[Any], table: str) -> None:
+        self._conn, self._table = conn, table
+        self._select = ("SELECT notification_id, originator_id::text, originator_version, "
+                        "topic, {state} FROM " + table)
+        row = conn.execute(f"SELECT COALESCE(MAX(notification_id), 0) FROM {table}").fetchone()
+        self.head = int(row[0]) if row else 0
+
+    def _stream(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Row]]:
+        with self._conn.cursor(name="bounceledger_log", binary=True) as cur:
+            cur.itersize = size
+            cur.execute(sql, params)
+            while rows := cur.fetchmany(size):
+                yield rows
+
+    def pages(self, after: int, size: int, *, states: bool = True) -> Iterator[list[Row]]:
+        sql = self._select.format(state="state" if states else "NULL::bytea")
+        yield from self._stream(sql + " WHERE notification_id > %s AND notification_id <= %s "
+                                "ORDER BY notification_id", (after, self.head), size)
+
+    def by_aggregate(self, upto: int, after_id: str | None, *,
+                     states: bool = True) -> Iterator[Row]:
+        picked = "e.state, k.data_key" if states else "NULL::bytea, NULL::bytea"
+        join = (f" LEFT JOIN {KEYS_TABLE} AS k ON k.address_id = e.originator_id::text"
+                if states else "")
+        sql = ("SELECT e.notification_id, e.originator_id::text, e.originator_version, "
+               f"e.topic, {picked} FROM {self._table} AS e{join}")
+        where, params = "e.notification_id <= %s", list[Any]([upto])
+        if after_id is not None:
+            where += " AND e.originator_id > %s::uuid"
+            params.append(after_id)
+        for rows in self._stream(f"{sql} WHERE {where} ORDER BY e.originator_id, "
+                                 "e.originator_version", params, 5000):
+            yield from rows
+
+    def select_in(self, table: str, columns: str, key: str,
+                  values: Collection[str]) -> list[Row]:
+        if not values:
+            return []
+        return self._conn.execute(f"SELECT {columns} FROM {table} WHERE {key} = ANY(%s)",
+                                  (list(values),)).fetchall()
+
+    def first_states(self, ids: Collection[str]) -> list[Row]:
+        return self._conn.execute(
+            f"SELECT originator_id::text, topic, state FROM {self._table} "
+            "WHERE originator_id = ANY(%s::uuid[]) AND originator_version = 1",
+            (list(ids),)).fetchall()
+
+
+class _SqliteSnapshot(Snapshot):
+    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+        self._conn, self._table = conn, table
+        self.head = int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}"
+                                     ).fetchone()[0])
+
+    def _rows(self, cursor: sqlite3.Cursor) -> Iterator[Row]:
+        for position, hex_id, version, topic, state, *key in cursor:
+            yield (position, hyphenated(hex_id), version, topic, state, *key)
+
+    def pages(self, after: int, size: int, *, states: bool = True) -> Iterator[list[Row]]:
+        cursor = self._conn.execute(
+            f"SELECT rowid, originator_id, originator_version, topic, "
+            f"{'state' if states else 'NULL'} FROM {self._table} "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (after, self.head))
+        rows = self._rows(cursor)
+        while page := [row for _, row in zip(range(size), rows, strict=False)]:
+            yield page
+
+    def by_aggregate(self, upto: int, after_id: str | None, *,
+                     states: bool = True) -> Iterator[Row]:
+        # The key table names aggregates by hyphenated uuid; the events table by its hex.
+        key_id = ("substr(e.originator_id, 1, 8) || '-' || substr(e.originator_id, 9, 4) || '-'"
+                  " || substr(e.originator_id, 13, 4) || '-' || substr(e.originator_id, 17, 4)"
+                  " || '-' || substr(e.originator_id, 21)")
+        picked = "e.state, k.data_key" if states else "NULL, NULL"
+        join = (f" LEFT JOIN {KEYS_TABLE} AS k ON k.address_id = {key_id}" if states else "")
+        where, params = "e.rowid <= ?", list[Any]([upto])
+        if after_id is not None:
+            where += " AND e.originator_id > ?"
+            params.append(after_id.replace("-", ""))
+        yield from self._rows(self._conn.execute(
+            f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, {picked} "
+            f"FROM {self._table} AS e{join} WHERE {where} "
+            "ORDER BY e.originator_id, e.originator_version", params))
+
+    def select_in(self, table: str, columns: str, key: str,
+                  values: Collection[str]) -> list[Row]:
+        if not values:
+            return []
+        return self._conn.execute(
+            f"SELECT {columns} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(list(values)).decode(),)).fetchall()
+
+    def first_states(self, ids: Collection[str]) -> list[Row]:
+        rows = self._conn.execute(
+            f"SELECT originator_id, topic, state FROM {self._table} WHERE originator_id IN "
+            "(SELECT value FROM json_each(?)) AND originator_version = 1",
+            (orjson.dumps([i.replace("-", "") for i in ids]).decode(),)).fetchall()
+        return [(hyphenated(hex_id), topic, state) for hex_id, topic, state in rows]
+
+
+class EventLog:
+    """Where the events are: the database and the library's events table."""
+
+    def __init__(self, url: DatabaseUrl, table: str) -> None:
+        self.url, self.table = url, table
+
+    @classmethod
+    def of(cls, url: DatabaseUrl, recorder: Any) -> EventLog:
+        """The events table of the ledger's recorder (``<application>_events``)."""
+        return cls(url, recorder.events_table_name)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """A read-only snapshot, held until the block ends."""
+        if self.url.dialect == "sqlite":
+            with self._sqlite() as snapshot:
+                yield snapshot
+            return
+        with self._postgres() as snapshot:
+            yield snapshot
+
+    @contextmanager
+    def _sqlite(self) -> Iterator[Snapshot]:
+        conn = sqlite3.connect(self.url.path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+            yield _SqliteSnapshot(conn, self.table)
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(f"SQLite database unavailable: {error}") from error
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _postgres(self) -> Iterator[Snapshot]:
+        url = self.url
+        try:
+            conn = psycopg.connect(
+                host=url.host, port=url.port, user=url.user, password=url.password,
+                dbname=url.dbname, connect_timeout=5,
+                options=f"-c search_path={url.schema}" if url.schema else "")
+        except psycopg.OperationalError as error:
+            raise StoreUnavailable(f"PostgreSQL unavailable: {error}") from error
+        with conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            with conn.transaction():
+                yield _PgSnapshot(conn, self.table)
