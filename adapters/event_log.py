@@ -35,9 +35,10 @@ class Snapshot:
 
     head: int
 
-    def pages(self, after: int, size: int, *, states: bool = True) -> Iterator[list[Row]]:
-        """Rows after ``after`` in log order, ``size`` at a time; without ``states`` the last
-        column is ``None`` (for work that needs only the event types)."""
+    def pages(self, after: int, size: int, *, upto: int | None = None,
+              states: bool = True) -> Iterator[list[Row]]:
+        """Rows after ``after`` (up to ``upto``, else the head) in log order, ``size`` at a
+        time; without ``states`` the last column is ``None`` (work on event types only)."""
         raise NotImplementedError  # pragma: no cover
 
     def by_aggregate(self, upto: int, after_id: str | None, *,
@@ -76,10 +77,11 @@ class _PgSnapshot(Snapshot):
             while rows := cur.fetchmany(size):
                 yield rows
 
-    def pages(self, after: int, size: int, *, states: bool = True) -> Iterator[list[Row]]:
+    def pages(self, after: int, size: int, *, upto: int | None = None,
+              states: bool = True) -> Iterator[list[Row]]:
         sql = self._select.format(state="state" if states else "NULL::bytea")
         yield from self._stream(sql + " WHERE notification_id > %s AND notification_id <= %s "
-                                "ORDER BY notification_id", (after, self.head), size)
+                                "ORDER BY notification_id", (after, upto or self.head), size)
 
     def by_aggregate(self, upto: int, after_id: str | None, *,
                      states: bool = True) -> Iterator[Row]:
@@ -120,11 +122,12 @@ class _SqliteSnapshot(Snapshot):
         for position, hex_id, version, topic, state, *key in cursor:
             yield (position, hyphenated(hex_id), version, topic, state, *key)
 
-    def pages(self, after: int, size: int, *, states: bool = True) -> Iterator[list[Row]]:
+    def pages(self, after: int, size: int, *, upto: int | None = None,
+              states: bool = True) -> Iterator[list[Row]]:
         cursor = self._conn.execute(
             f"SELECT rowid, originator_id, originator_version, topic, "
             f"{'state' if states else 'NULL'} FROM {self._table} "
-            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (after, self.head))
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (after, upto or self.head))
         rows = self._rows(cursor)
         while page := [row for _, row in zip(range(size), rows, strict=False)]:
             yield page

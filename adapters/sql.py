@@ -110,6 +110,21 @@ class _PgCursor:
         return self._cursor.fetchall()
 
 
+def copy_rows(cur: Cursor, table: str, columns: Sequence[str],
+              rows: Sequence[Sequence[Any]]) -> None:
+    """Many rows into a table at once: ``COPY … FROM STDIN`` on PostgreSQL (several times
+    faster than an ``INSERT`` per row), one ``executemany`` on SQLite."""
+    if not rows:
+        return
+    if isinstance(cur, _PgCursor):
+        with cur._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                    f"({', '.join('?' * len(columns))})", rows)
+
+
 class Database:
     """Transactions on the projections' database; ``StoreUnavailable`` when it is down."""
 

@@ -86,7 +86,7 @@ class Services:
         view = next((v for v in self.projector.views if v.name == name), None)
         if view is None:
             raise KeyError(name)
-        outcome = Rebuild(self.ledger, self.db, view, batch_size).run(
+        outcome = Rebuild(self.ledger, self.db, view, batch_size, self.event_log()).run(
             verify=verify, restart=restart, progress=progress,
             live_catch_up=self.projector.catch_up)
         if outcome.swapped and name == self.status_view.name and self.mirror is not None:

@@ -9,82 +9,83 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from adapters.sql import Cursor
+from adapters.sql import Cursor, copy_rows
 from domain.address import Address
-from domain.policy import COUNT_NAMES, Mark, Policy, Standing, Verdict, apply, verdict
-from domain.standing_json import dump_standing, load_standing
+from domain.policy import COUNT_NAMES, Mark, Policy, Standing, apply, verdict
+from domain.standing_json import load_standing
 from projections.base import Positioned, insert_rows, iso, parse_iso
+from projections.bulk import LogEvent
+from projections.status_rows import BLOCK_COLUMNS, COLUMNS, StatusRow, fold_histories
+from projections.tables import LIVE, Names
 
-COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
-           "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
+__all__ = ["COLUMNS", "EmailStatusView", "StatusRow"]
 
-CREATE = [
-    "CREATE TABLE IF NOT EXISTS email_status ("
-    "address_id TEXT PRIMARY KEY, address TEXT NOT NULL UNIQUE, status TEXT NOT NULL, "
-    "sendable BOOLEAN NOT NULL, reason TEXT, diagnostic TEXT, since TEXT, "
-    "last_event_at TEXT, changed_at TEXT, "
-    + ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in COUNT_NAMES)
-    + ", standing TEXT NOT NULL, position BIGINT NOT NULL)",
-    "DROP INDEX IF EXISTS email_status_status_changed",  # replaced by email_status_status_list
-    "CREATE INDEX IF NOT EXISTS email_status_changed ON email_status (changed_at)",
-    "CREATE INDEX IF NOT EXISTS email_status_position ON email_status (position)",
-    # The address list (projections/address_list.py): every non-ok row, or one status,
-    # newest change first, with address_id breaking ties for the cursor.
-    "CREATE INDEX IF NOT EXISTS email_status_blocked_list "
-    "ON email_status (changed_at DESC, address_id DESC) WHERE status <> 'ok'",
-    "CREATE INDEX IF NOT EXISTS email_status_status_list "
-    "ON email_status (status, changed_at DESC, address_id DESC)",
-    # Blocks that outlived an erasure, under a keyed hash of the address (``Erased``).
-    "CREATE TABLE IF NOT EXISTS erased_blocks ("
-    "address_hash TEXT PRIMARY KEY, address_id TEXT NOT NULL, status TEXT NOT NULL, "
-    "erased_at TEXT NOT NULL, position BIGINT NOT NULL)",
-]
+TABLES = ("email_status", "erased_blocks")
 
 
-@dataclass
-class StatusRow:
-    """One address's row, as the view stores and the API reads it."""
+def create_tables(n: Names) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {n('email_status')} ("
+        "address_id TEXT PRIMARY KEY, address TEXT NOT NULL UNIQUE, status TEXT NOT NULL, "
+        "sendable BOOLEAN NOT NULL, reason TEXT, diagnostic TEXT, since TEXT, "
+        "last_event_at TEXT, changed_at TEXT, "
+        + ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in COUNT_NAMES)
+        + ", standing TEXT NOT NULL, position BIGINT NOT NULL)",
+        # Blocks that outlived an erasure, under a keyed hash of the address (``Erased``).
+        f"CREATE TABLE IF NOT EXISTS {n('erased_blocks')} ("
+        "address_hash TEXT PRIMARY KEY, address_id TEXT NOT NULL, status TEXT NOT NULL, "
+        "erased_at TEXT NOT NULL, position BIGINT NOT NULL)",
+    ]
 
-    address_id: str
-    address: str
-    standing: Standing
-    verdict: Verdict
-    changed_at: str | None
-    position: int
 
-    def as_status(self) -> dict[str, Any]:
-        """The SPEC §5 status shape of this row."""
-        v, st = self.verdict, self.standing
-        return {"address": self.address, "status": v.status, "sendable": v.sendable,
-                "reason": v.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
-                "counts": st.counts_dict(), "last_event_at": iso(st.last_event_at)}
-
-    def values(self) -> tuple[Any, ...]:
-        v, st = self.verdict, self.standing
-        return (self.address_id, self.address, v.status, v.sendable, v.reason, v.diagnostic,
-                iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
-                json.dumps(dump_standing(st)), self.position)
+def create_indexes(n: Names) -> list[str]:
+    table = n("email_status")
+    return [
+        f"DROP INDEX IF EXISTS {table}_status_changed",  # replaced by …_status_list
+        f"CREATE INDEX IF NOT EXISTS {table}_changed ON {table} (changed_at)",
+        f"CREATE INDEX IF NOT EXISTS {table}_position ON {table} (position)",
+        # The address list (projections/address_list.py): every non-ok row, or one status,
+        # newest change first, with address_id breaking ties for the cursor.
+        f"CREATE INDEX IF NOT EXISTS {table}_blocked_list "
+        f"ON {table} (changed_at DESC, address_id DESC) WHERE status <> 'ok'",
+        f"CREATE INDEX IF NOT EXISTS {table}_status_list "
+        f"ON {table} (status, changed_at DESC, address_id DESC)",
+    ]
 
 
 class EmailStatusView:
     """Folds address events under the policy; calls ``on_change`` after commit."""
 
     name = "email_status"
+    tables = TABLES
+    # A rebuild folds each address's whole history at once (``load``), decoding its events.
+    bulk_order, bulk_reads_data = "aggregate", True
 
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
+    def __init__(self, policy: Policy, names: Names = LIVE) -> None:
+        self.policy, self.names = policy, names
+        self.status_table, self.blocks_table = names("email_status"), names("erased_blocks")
         self.on_change: list[Callable[[list[StatusRow]], None]] = []
 
+    def shadow(self, names: Names) -> EmailStatusView:
+        """The same view over other tables, without listeners (a rebuild's shadow)."""
+        return EmailStatusView(self.policy, names)
+
     def create(self, cur: Cursor) -> None:
-        for statement in CREATE:
+        for statement in create_tables(self.names) + (
+                create_indexes(self.names) if self.names.indexes else []):
             cur.execute(statement)
 
     def clear(self, cur: Cursor) -> None:
-        cur.execute("DELETE FROM email_status")
-        cur.execute("DELETE FROM erased_blocks")
+        cur.execute(f"DELETE FROM {self.status_table}")
+        cur.execute(f"DELETE FROM {self.blocks_table}")
+
+    def load(self, cur: Cursor, events: Sequence[LogEvent]) -> None:
+        """Whole histories (every event of each address, in order) into empty tables."""
+        rows, blocks = fold_histories(events, self.policy)
+        copy_rows(cur, self.status_table, COLUMNS, rows)
+        copy_rows(cur, self.blocks_table, BLOCK_COLUMNS, blocks)
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> list[StatusRow]:
         # ``Redacted`` events are not ``Address.Event``s: an erased history counts for nothing.
@@ -106,7 +107,7 @@ class EmailStatusView:
             row.verdict, row.position = new, position
             rows[key] = touched[key] = row
         updates = ",".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-        insert_rows(cur, f"INSERT INTO email_status ({','.join(COLUMNS)})",
+        insert_rows(cur, f"INSERT INTO {self.status_table} ({','.join(COLUMNS)})",
                     [row.values() for row in touched.values()],
                     f"ON CONFLICT (address_id) DO UPDATE SET {updates}")
         return list(touched.values())
@@ -118,24 +119,23 @@ class EmailStatusView:
             return None
         standing = Standing()
         if type(event).__name__ == "RegisteredAgain":
-            cur.execute("SELECT status, erased_at FROM erased_blocks WHERE address_id = ?",
-                        (key,))
+            cur.execute(f"SELECT status, erased_at FROM {self.blocks_table} "
+                        "WHERE address_id = ?", (key,))
             block = cur.fetchone()
             if block is not None:
                 standing = Standing(erased=Mark(parse_iso(block[1]) or event.timestamp,
                                                 block[0], None))
         return StatusRow(key, address, standing, verdict(standing, self.policy), None, 0)
 
-    @staticmethod
-    def _erase(cur: Cursor, key: str, event: Any, position: int,
+    def _erase(self, cur: Cursor, key: str, event: Any, position: int,
                rows: dict[str, StatusRow], touched: dict[str, StatusRow]) -> None:
         """The row goes; a block stays behind under the keyed hash, in this transaction."""
         touched.pop(key, None)  # a row changed earlier in this batch is not written at all
         rows.pop(key, None)
-        cur.execute("DELETE FROM email_status WHERE address_id = ?", (key,))
-        cur.execute("DELETE FROM erased_blocks WHERE address_id = ?", (key,))
+        cur.execute(f"DELETE FROM {self.status_table} WHERE address_id = ?", (key,))
+        cur.execute(f"DELETE FROM {self.blocks_table} WHERE address_id = ?", (key,))
         if event.blocked and event.address_hash:
-            cur.execute("INSERT INTO erased_blocks (address_hash, address_id, status, "
+            cur.execute(f"INSERT INTO {self.blocks_table} (address_hash, address_id, status, "
                         "erased_at, position) VALUES (?, ?, ?, ?, ?)",
                         (event.address_hash, key, event.status, iso(event.occurred_at),
                          position))
@@ -146,8 +146,9 @@ class EmailStatusView:
         for i in range(0, len(ordered), 500):
             chunk = ordered[i:i + 500]
             cur.execute(
-                "SELECT address_id, address, standing, changed_at, position FROM email_status "
-                f"WHERE address_id IN ({','.join('?' * len(chunk))})", chunk)
+                "SELECT address_id, address, standing, changed_at, position "
+                f"FROM {self.status_table} WHERE address_id IN ({','.join('?' * len(chunk))})",
+                chunk)
             for key, address, standing_json, changed_at, position in cur.fetchall():
                 standing = load_standing(json.loads(standing_json))
                 found[key] = StatusRow(key, address, standing, verdict(standing, self.policy),

@@ -16,14 +16,9 @@ import redis
 from adapters.redis_cache import MessageMapCache
 from adapters.sql import Cursor
 from projections.base import Positioned, insert_rows, iso
+from projections.tables import LIVE, Names
 
 log = logging.getLogger(__name__)
-
-CREATE = (
-    "CREATE TABLE IF NOT EXISTS message_map ("
-    "message_id TEXT NOT NULL, address_id TEXT NOT NULL, profile_id TEXT, sender TEXT, "
-    "sent_at TEXT, position BIGINT NOT NULL, PRIMARY KEY (message_id, address_id))"
-)
 
 
 @dataclass(frozen=True)
@@ -46,17 +41,25 @@ class MapChanges:
 
 class MessageMapView:
     name = "message_map"
+    tables = ("message_map",)
 
-    def __init__(self) -> None:
+    def __init__(self, names: Names = LIVE) -> None:
+        self.table = names("message_map")
         self.on_sent: list[Callable[[list[MappedSend]], None]] = []
         # After an erasure: the message ids whose cached entries name the erased address.
         self.on_forget: list[Callable[[list[str]], None]] = []
 
+    def shadow(self, names: Names) -> MessageMapView:
+        return MessageMapView(names)
+
     def create(self, cur: Cursor) -> None:
-        cur.execute(CREATE)
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                    "message_id TEXT NOT NULL, address_id TEXT NOT NULL, profile_id TEXT, "
+                    "sender TEXT, sent_at TEXT, position BIGINT NOT NULL, "
+                    "PRIMARY KEY (message_id, address_id))")
 
     def clear(self, cur: Cursor) -> None:
-        cur.execute("DELETE FROM message_map")
+        cur.execute(f"DELETE FROM {self.table}")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> MapChanges:
         changes = MapChanges([], [])
@@ -71,19 +74,18 @@ class MessageMapView:
         changes.sends += self._insert(cur, run)
         return changes
 
-    @staticmethod
-    def _erase(cur: Cursor, key: str) -> list[str]:
-        cur.execute("SELECT message_id FROM message_map WHERE address_id = ?", (key,))
+    def _erase(self, cur: Cursor, key: str) -> list[str]:
+        cur.execute(f"SELECT message_id FROM {self.table} WHERE address_id = ?", (key,))
         message_ids = [row[0] for row in cur.fetchall()]
-        cur.execute("DELETE FROM message_map WHERE address_id = ?", (key,))
+        cur.execute(f"DELETE FROM {self.table} WHERE address_id = ?", (key,))
         return message_ids
 
     def _insert(self, cur: Cursor, sends: list[Positioned]) -> list[MappedSend]:
         if not sends:
             return []
         insert_rows(
-            cur, "INSERT INTO message_map (message_id, address_id, profile_id, sender, sent_at, "
-            "position)",
+            cur, f"INSERT INTO {self.table} (message_id, address_id, profile_id, sender, "
+            "sent_at, position)",
             [(e.message_id, str(e.originator_id), e.profile_id, e.sender, iso(e.occurred_at), p)
              for p, e in sends], "ON CONFLICT (message_id, address_id) DO NOTHING")
         return self._resolve(cur, [e for _, e in sends]) if self.on_sent else []

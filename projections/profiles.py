@@ -11,22 +11,26 @@ from typing import Any
 
 from adapters.sql import Cursor
 from projections.base import Positioned, iso
-
-CREATE = (
-    "CREATE TABLE IF NOT EXISTS profiles ("
-    "profile_id TEXT PRIMARY KEY, address_id TEXT NOT NULL, updated_at TEXT NOT NULL, "
-    "position BIGINT NOT NULL)"
-)
+from projections.tables import LIVE, Names
 
 
 class ProfilesView:
     name = "profiles"
+    tables = ("profiles",)
+
+    def __init__(self, names: Names = LIVE) -> None:
+        self.table = names("profiles")
+
+    def shadow(self, names: Names) -> ProfilesView:
+        return ProfilesView(names)
 
     def create(self, cur: Cursor) -> None:
-        cur.execute(CREATE)
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                    "profile_id TEXT PRIMARY KEY, address_id TEXT NOT NULL, "
+                    "updated_at TEXT NOT NULL, position BIGINT NOT NULL)")
 
     def clear(self, cur: Cursor) -> None:
-        cur.execute("DELETE FROM profiles")
+        cur.execute(f"DELETE FROM {self.table}")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> None:
         for position, event in events:
@@ -36,16 +40,15 @@ class ProfilesView:
             elif kind == "MessageSent" and event.profile_id:
                 self._upsert(cur, event, position, replace=False)
             elif kind == "Erased":
-                cur.execute("DELETE FROM profiles WHERE address_id = ?",
+                cur.execute(f"DELETE FROM {self.table} WHERE address_id = ?",
                             (str(event.originator_id),))
 
-    @staticmethod
-    def _upsert(cur: Cursor, event: Any, position: int, *, replace: bool) -> None:
+    def _upsert(self, cur: Cursor, event: Any, position: int, *, replace: bool) -> None:
         conflict = ("DO UPDATE SET address_id = excluded.address_id, "
                     "updated_at = excluded.updated_at, position = excluded.position"
                     if replace else "DO NOTHING")
         cur.execute(
-            "INSERT INTO profiles (profile_id, address_id, updated_at, position) "
+            f"INSERT INTO {self.table} (profile_id, address_id, updated_at, position) "
             f"VALUES (?, ?, ?, ?) ON CONFLICT (profile_id) {conflict}",
             (event.profile_id, str(event.originator_id), iso(event.timestamp), position),
         )

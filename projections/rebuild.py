@@ -1,97 +1,55 @@
 """Rebuild one view from the first event into shadow tables, then swap them in.
 
-The live tables keep answering while the shadow (``<table>__rebuild``) fills, many events per
-transaction, under its own tracking row (``<view>__rebuild``) — so an interrupted rebuild
-resumes where it stopped. The swap happens in one transaction that holds the live view's
+The live tables keep answering while the shadow (``<table>__rebuild``) fills under its own
+tracking row (``<view>__rebuild``), so an interrupted rebuild resumes where it stopped. A
+view that can load whole histories (``projections.bulk``: ``email_status``, counts per type)
+is filled first in one pass over a snapshot of the log, written with ``COPY``; then — and
+for every other view from the first event — the remaining events go in the normal way,
+many per transaction. The swap happens in one transaction that holds the live view's
 tracking row: the last few events go into the shadow, the live tables are dropped, the
-shadow is renamed, and the live tracking row moves to the shadow's position. Readers see the
-old table or the new one, never an empty or half-built one (PostgreSQL: DDL is
+shadow is renamed, and the live tracking row moves to the shadow's position. Readers see
+the old table or the new one, never an empty or half-built one (PostgreSQL: DDL is
 transactional; SQLite: one ``BEGIN IMMEDIATE``, WAL readers keep their snapshot).
 
-The view's own SQL is reused unchanged: a cursor wrapper rewrites the names of the tables
-the view creates (found by a dry run of ``view.create``). On SQLite, secondary indexes are
-built at the swap (SQLite cannot rename an index); on PostgreSQL they are built with the
-shadow and renamed at the swap, so the live table is locked only for the renames.
+Each view names its tables (``tables``) and builds its shadow over other names
+(``shadow(Names)``, ``projections.tables``). On SQLite, secondary indexes are built at the
+swap (SQLite cannot rename an index); on PostgreSQL they are built with the shadow and
+renamed at the swap, so the live table is locked only for the renames.
 """
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from adapters.event_log import EventLog
 from adapters.sql import Cursor, Database
 from domain.ledger import Ledger
 from projections.base import TRACKING_TABLE, View, decode
+from projections.bulk import MARKS_TABLE, BulkLoad, BulkView
+from projections.tables import Names
 
 SUFFIX = "__rebuild"
 Progress = Callable[[int, int], None]
-_CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
-_CREATE_INDEX = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
-                           re.I)
 
 
-class _DryRun:
-    """A cursor that only remembers the statements it is given."""
+class Rebuildable(View, Protocol):
+    """A view that names its tables and can be built over others (its shadow)."""
 
-    def __init__(self) -> None:
-        self.statements: list[str] = []
+    tables: Sequence[str]
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _DryRun:
-        self.statements.append(sql)
-        return self
-
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> _DryRun:
-        return self.execute(sql)
-
-    def fetchone(self) -> Any:
-        return None
-
-    def fetchall(self) -> list[Any]:
-        return []
+    def shadow(self, names: Names) -> View: ...
 
 
-def owned_tables(view: View) -> list[str]:
-    """The tables ``view.create`` makes (its own; anything else it reads stays live)."""
-    dry = _DryRun()
-    view.create(dry)
-    return [m.group(1) for s in dry.statements if (m := _CREATE_TABLE.search(s))]
-
-
-class ShadowCursor:
-    """Runs a view's SQL against its shadow tables."""
-
-    def __init__(self, cur: Cursor, tables: Sequence[str], *, skip_indexes: bool) -> None:
-        self._cur, self._skip_indexes = cur, skip_indexes
-        self._names = re.compile(r"\b(" + "|".join(map(re.escape, tables)) + r")\b")
-
-    def rewrite(self, sql: str) -> str | None:
-        index = _CREATE_INDEX.match(sql)
-        if index is not None:
-            if self._skip_indexes:
-                return None
-            sql = sql[:index.end(1)] + SUFFIX + sql[index.end(1):]
-        return self._names.sub(lambda m: m.group(1) + SUFFIX, sql)
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> ShadowCursor:
-        rewritten = self.rewrite(sql)
-        if rewritten is not None:
-            self._cur.execute(rewritten, params)
-        return self
-
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> ShadowCursor:
-        rewritten = self.rewrite(sql)
-        if rewritten is not None:
-            self._cur.executemany(rewritten, params)
-        return self
-
-    def fetchone(self) -> Any:
-        return self._cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._cur.fetchall()
+def shadow_of(view: View, names: Names) -> tuple[list[str], View]:
+    """The view's own tables and its shadow view, or a clear error for a view that does not
+    name them (``projections.tables``)."""
+    tables, shadow = getattr(view, "tables", None), getattr(view, "shadow", None)
+    if not tables or shadow is None:
+        raise TypeError(f"view {view.name!r} does not name its tables (``tables`` and "
+                        "``shadow(names)``): it cannot be rebuilt beside the live one")
+    return list(tables), shadow(names)
 
 
 @dataclass
@@ -114,28 +72,21 @@ class Outcome:
     differences: list[TableDiff] = field(default_factory=list)
 
 
-def quiet_copy(view: View) -> View:
-    """The view without its after-commit listeners (``on_*`` lists): the shadow has none."""
-    clone = copy.copy(view)
-    for name, value in vars(clone).items():
-        if name.startswith("on_") and isinstance(value, list):
-            setattr(clone, name, [])
-    return clone
-
-
 class Rebuild:
-    """Rebuilds one view beside the live one; ``run`` resumes an interrupted rebuild."""
+    """Rebuilds one view beside the live one; ``run`` resumes an interrupted rebuild.
 
-    def __init__(self, ledger: Ledger, db: Database, view: View, batch_size: int = 5000) -> None:
+    With ``log`` (the stored event rows), a view that offers ``load`` is first filled in
+    one pass (``projections.bulk``)."""
+
+    def __init__(self, ledger: Ledger, db: Database, view: View, batch_size: int = 5000,
+                 log: EventLog | None = None) -> None:
         self.ledger, self.db, self.batch_size = ledger, db, batch_size
-        self.view, self.shadow = view, quiet_copy(view)
-        self.tables = owned_tables(view)
-        self.tracking = view.name + SUFFIX
+        self.view, self.tracking = view, view.name + SUFFIX
+        self.tables, self.shadow = shadow_of(view, Names(SUFFIX, db.dialect != "sqlite"))
+        self.bulk = (BulkLoad(log, ledger.mapper, db, self.shadow, self.tracking, batch_size)
+                     if log is not None and isinstance(self.shadow, BulkView) else None)
 
     # -- the shadow --------------------------------------------------------------------------
-
-    def _cursor(self, cur: Cursor) -> ShadowCursor:
-        return ShadowCursor(cur, self.tables, skip_indexes=self.db.dialect == "sqlite")
 
     def discard(self) -> None:
         """Drop the shadow tables and their tracking (start again from the first event)."""
@@ -143,20 +94,26 @@ class Rebuild:
             for table in self.tables:
                 cur.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
             cur.execute(TRACKING_TABLE)
+            cur.execute(MARKS_TABLE)
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (self.tracking,))
+            cur.execute("DELETE FROM projection_rebuilds WHERE name = ?", (self.tracking,))
 
     def prepare(self) -> int:
-        """Create the shadow (if not there yet); returns its position (0 for a fresh one)."""
+        """Create the shadow (if not there yet); returns how far it is: its position, or
+        the events an unfinished first pass has loaded (0 for a fresh one)."""
         with self.db.write() as cur:
             cur.execute(TRACKING_TABLE)
+            cur.execute(MARKS_TABLE)
             cur.execute("SELECT position FROM projection_tracking WHERE name = ?",
                         (self.tracking,))
             row = cur.fetchone()
             if row is not None:
-                return int(row[0])
+                loaded = self.bulk.done_so_far(cur) if self.bulk is not None else None
+                return loaded if loaded is not None else int(row[0])
             for table in self.tables:  # leftovers without tracking are not trustworthy
                 cur.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
-            self.shadow.create(self._cursor(cur))
+            cur.execute("DELETE FROM projection_rebuilds WHERE name = ?", (self.tracking,))
+            self.shadow.create(cur)
             cur.execute("INSERT INTO projection_tracking (name, position) VALUES (?, 0)",
                         (self.tracking,))
         return 0
@@ -191,7 +148,7 @@ class Rebuild:
         if not notifications:
             return position, False
         events = decode(self.ledger, notifications)
-        self.shadow.apply(self._cursor(cur), events)
+        self.shadow.apply(cur, events)
         position = events[-1][0]
         cur.execute("UPDATE projection_tracking SET position = ? WHERE name = ?",
                     (position, self.tracking))
@@ -284,6 +241,8 @@ class Rebuild:
         start = self.prepare()
         if progress is not None:
             progress(start, max(self.head(), start))
+        if self.bulk is not None:
+            self.bulk.run(progress)
         self.fill(progress)
         if verify:
             position, diffs = self.compare(live_catch_up)

@@ -14,18 +14,23 @@ from adapters.sql import Cursor, Database
 from domain.ledger import Ledger
 from domain.sender import ACTIVE, PAUSED, SenderPolicy, Volume, judge
 from projections.base import Positioned, insert_rows, iso
+from projections.tables import LIVE, Names
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
-CREATE = [
-    "CREATE TABLE IF NOT EXISTS sender_daily (sender TEXT NOT NULL, day TEXT NOT NULL, "
-    + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTED)
-    + ", PRIMARY KEY (sender, day))",
-    "CREATE TABLE IF NOT EXISTS sender_hourly (sender TEXT NOT NULL, hour TEXT NOT NULL, "
-    "sent INTEGER NOT NULL DEFAULT 0, hard_bounces INTEGER NOT NULL DEFAULT 0, "
-    "PRIMARY KEY (sender, hour))",
-    "CREATE TABLE IF NOT EXISTS sender_state (sender TEXT PRIMARY KEY, state TEXT NOT NULL, "
-    "rule TEXT, detail TEXT, decided_by TEXT, changed_at TEXT)",
-]
+TABLES = ("sender_daily", "sender_hourly", "sender_state")
+
+
+def create_statements(n: Names) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {n('sender_daily')} (sender TEXT NOT NULL, "
+        "day TEXT NOT NULL, " + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTED)
+        + ", PRIMARY KEY (sender, day))",
+        f"CREATE TABLE IF NOT EXISTS {n('sender_hourly')} (sender TEXT NOT NULL, "
+        "hour TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0, "
+        "hard_bounces INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (sender, hour))",
+        f"CREATE TABLE IF NOT EXISTS {n('sender_state')} (sender TEXT PRIMARY KEY, "
+        "state TEXT NOT NULL, rule TEXT, detail TEXT, decided_by TEXT, changed_at TEXT)",
+    ]
 
 
 def _counts(event: Any) -> dict[str, int]:
@@ -43,17 +48,22 @@ def _counts(event: Any) -> dict[str, int]:
 
 class SendersView:
     name = "senders"
+    tables = TABLES
 
-    def __init__(self) -> None:
+    def __init__(self, names: Names = LIVE) -> None:
+        self.names = names
         self.on_volume: list[Callable[[dict[str, datetime]], None]] = []
 
+    def shadow(self, names: Names) -> SendersView:
+        return SendersView(names)
+
     def create(self, cur: Cursor) -> None:
-        for statement in CREATE:
+        for statement in create_statements(self.names):
             cur.execute(statement)
 
     def clear(self, cur: Cursor) -> None:
-        for table in ("sender_daily", "sender_hourly", "sender_state"):
-            cur.execute(f"DELETE FROM {table}")
+        for table in TABLES:
+            cur.execute(f"DELETE FROM {self.names(table)}")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> dict[str, datetime]:
         daily: dict[tuple[str, str], dict[str, int]] = defaultdict(
@@ -75,8 +85,8 @@ class SendersView:
                     hourly[(event.sender, stamp[:13])][name] += value
             latest[event.sender] = max(latest.get(event.sender, event.occurred_at),
                                        event.occurred_at)
-        self._add(cur, "sender_daily", "day", daily, COUNTED)
-        self._add(cur, "sender_hourly", "hour", hourly, ("sent", "hard_bounces"))
+        self._add(cur, self.names("sender_daily"), "day", daily, COUNTED)
+        self._add(cur, self.names("sender_hourly"), "hour", hourly, ("sent", "hard_bounces"))
         return latest
 
     @staticmethod
@@ -89,10 +99,10 @@ class SendersView:
                     [(s, p, *(v[c] for c in columns)) for (s, p), v in sorted(rows.items())],
                     f"ON CONFLICT (sender, {period}) DO UPDATE SET {updates}")
 
-    @staticmethod
-    def _state(cur: Cursor, event: Any) -> None:
+    def _state(self, cur: Cursor, event: Any) -> None:
         cur.execute(
-            "INSERT INTO sender_state (sender, state, rule, detail, decided_by, changed_at) "
+            f"INSERT INTO {self.names('sender_state')} (sender, state, rule, detail, "
+            "decided_by, changed_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender) DO UPDATE SET "
             "state = excluded.state, rule = excluded.rule, "
             "detail = excluded.detail, decided_by = excluded.decided_by, "

@@ -17,37 +17,46 @@ from adapters.sql import Cursor
 from api.services import build_services
 from api.settings import Settings
 from projections.base import Positioned, Projector
+from projections.tables import LIVE, Names
 
 
 class HardBouncesByDomainWeek:
     """``hard_bounces_weekly``: (domain, ISO week) -> hard bounces."""
 
     name = "hard_bounces_by_domain_week"
+    # The tables it owns; ``shadow`` gives the same view over a rebuild's copies of them.
+    tables = ("hard_bounces_weekly", "hard_bounces_domains")
+
+    def __init__(self, names: Names = LIVE) -> None:
+        self.weekly, self.domains = names("hard_bounces_weekly"), names("hard_bounces_domains")
+
+    def shadow(self, names: Names) -> HardBouncesByDomainWeek:
+        return HardBouncesByDomainWeek(names)
 
     def create(self, cur: Cursor) -> None:
-        cur.execute("CREATE TABLE IF NOT EXISTS hard_bounces_weekly (domain TEXT NOT NULL, "
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {self.weekly} (domain TEXT NOT NULL, "
                     "week TEXT NOT NULL, bounces INTEGER NOT NULL, PRIMARY KEY (domain, week))")
         # Bounce events do not repeat the address: remember each aggregate's domain.
-        cur.execute("CREATE TABLE IF NOT EXISTS hard_bounces_domains ("
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {self.domains} ("
                     "address_id TEXT PRIMARY KEY, domain TEXT NOT NULL)")
 
     def clear(self, cur: Cursor) -> None:
-        cur.execute("DELETE FROM hard_bounces_weekly")
-        cur.execute("DELETE FROM hard_bounces_domains")
+        cur.execute(f"DELETE FROM {self.weekly}")
+        cur.execute(f"DELETE FROM {self.domains}")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> None:
         for _, event in events:
             kind, key = type(event).__name__, str(event.originator_id)
             if kind == "Registered" and hasattr(event, "address"):
-                cur.execute("INSERT INTO hard_bounces_domains VALUES (?, ?) "
+                cur.execute(f"INSERT INTO {self.domains} VALUES (?, ?) "
                             "ON CONFLICT (address_id) DO NOTHING",
                             (key, event.address.rsplit("@", 1)[1]))
             elif kind == "HardBounced":
                 year, week, _ = event.occurred_at.isocalendar()
-                cur.execute("INSERT INTO hard_bounces_weekly SELECT domain, ?, 1 "
-                            "FROM hard_bounces_domains WHERE address_id = ? "
+                cur.execute(f"INSERT INTO {self.weekly} SELECT domain, ?, 1 "
+                            f"FROM {self.domains} WHERE address_id = ? "
                             "ON CONFLICT (domain, week) DO UPDATE "
-                            "SET bounces = hard_bounces_weekly.bounces + 1",
+                            f"SET bounces = {self.weekly}.bounces + 1",
                             (f"{year}-W{week:02d}", key))
 
     def after_commit(self, changes: Any) -> None:

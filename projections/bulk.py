@@ -1,0 +1,187 @@
+"""A rebuild's first pass: the whole log into a view's empty shadow tables in one read.
+
+A view that offers ``load(cur, events)`` is filled this way (the others event by event):
+
+- ``bulk_reads_data`` true: the events come **per aggregate, in version order** (every event
+  of an address in one call), each address's data key joined once, decrypted and decoded
+  only when the view asks ``event.fields()``. ``email_status`` folds each history with the
+  mutable fold and writes its rows with ``COPY``.
+- ``bulk_reads_data`` false: the events come in log order **without their data** — type,
+  aggregate, version and position only; nothing is decrypted or decoded (counts per type).
+
+All of it reads one snapshot (``adapters.event_log``) up to its head; the rows after that
+are the tail, which the rebuild then applies the normal way. Chunks of about
+``batch_size`` events commit as they go with a resume mark (snapshot head, last aggregate
+or position done), so an interrupted rebuild goes on from there; a resumed pass reads only
+positions up to the same head, so every event is loaded exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from adapters.event_log import EventLog, Row, Snapshot
+from adapters.sql import Cursor, Database
+from projections.log_rows import Kind, Opener, kind, python_value
+
+MARKS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS projection_rebuilds (name TEXT PRIMARY KEY, "
+    "upto BIGINT NOT NULL, resume_after TEXT, done BIGINT NOT NULL)"
+)
+Progress = Callable[[int, int], None]
+
+
+class _Keys:
+    """One aggregate's data key, as a cipher built on first use."""
+
+    __slots__ = ("_cipher", "_key", "snapshot")
+
+    def __init__(self, snapshot: Snapshot, key: bytes | None) -> None:
+        self.snapshot, self._key = snapshot, key
+        self._cipher: AESGCM | None = None
+
+    def cipher(self) -> AESGCM | None:
+        if self._cipher is None and self._key is not None:
+            self._cipher = AESGCM(bytes(self._key))
+        return self._cipher
+
+    def other(self, key_id: str) -> AESGCM | None:
+        """Another address's cipher (the other side of an email change): one query."""
+        key = self.snapshot.keys([key_id]).get(key_id)
+        return AESGCM(key) if key else None
+
+
+class LogEvent:
+    """One stored event: its place and type at once, its fields only when asked for."""
+
+    __slots__ = ("_keys", "_opener", "_state", "address_event", "originator_id", "position",
+                 "type", "version")
+
+    def __init__(self, row: Row, what: Kind, opener: Opener, keys: _Keys) -> None:
+        self.position, self.originator_id, self.version = row[0], row[1], row[2]
+        self.type, self.address_event = what.name, what.address
+        self._state, self._opener, self._keys = row, opener, keys
+
+    def fields(self) -> dict[str, Any] | None:
+        """Every field (``timestamp`` and ``occurred_at`` included) as Python values; ``None``
+        for a redacted event (its address was erased)."""
+        row = self._state
+        if row[4] is None:
+            raise RuntimeError("this pass reads event types only (bulk_reads_data is false)")
+        cipher = self._keys.cipher() if self.address_event else None
+        opened = self._opener.open(row[1], row[2], row[3], bytes(row[4]), cipher,
+                                   self._keys.other)
+        if opened.state is None:
+            return None
+        state = opened.state
+        for name, value in state.items():
+            if type(value) is dict or type(value) is list:
+                state[name] = python_value(value)
+        return state
+
+
+@runtime_checkable
+class BulkView(Protocol):
+    """What a view offers to be filled in one pass (see the module's docstring)."""
+
+    name: str
+    bulk_reads_data: bool
+
+    def load(self, cur: Cursor, events: Sequence[LogEvent]) -> Any: ...
+
+
+class BulkLoad:
+    """The first pass of one rebuild into ``shadow`` (whose tracking row is ``tracking``)."""
+
+    def __init__(self, log: EventLog, mapper: Any, db: Database, shadow: BulkView,
+                 tracking: str, batch_size: int) -> None:
+        self.log, self.db, self.shadow, self.tracking = log, db, shadow, tracking
+        self.opener, self.batch_size = Opener(mapper), max(1, batch_size)
+
+    def prepare(self, cur: Cursor) -> None:
+        cur.execute(MARKS_TABLE)
+
+    def done_so_far(self, cur: Cursor) -> int | None:
+        """Events loaded by an unfinished pass, or ``None`` when none is under way."""
+        cur.execute("SELECT done FROM projection_rebuilds WHERE name = ?", (self.tracking,))
+        row = cur.fetchone()
+        return int(row[0]) if row else None
+
+    def forget(self, cur: Cursor) -> None:
+        cur.execute("DELETE FROM projection_rebuilds WHERE name = ?", (self.tracking,))
+
+    def run(self, progress: Progress | None = None) -> None:
+        """Load every event up to the snapshot's head (or go on with an unfinished pass)."""
+        with self.db.write() as cur:
+            position = self._lock(cur)
+            cur.execute("SELECT upto, resume_after, done FROM projection_rebuilds "
+                        "WHERE name = ?", (self.tracking,))
+            mark = cur.fetchone()
+        if mark is None and position > 0:
+            return  # past the first pass: only the tail is left
+        with self.log.snapshot() as snapshot:
+            upto, after, done = (int(mark[0]), mark[1], int(mark[2])) if mark else (
+                snapshot.head, None, 0)
+            if upto == 0:
+                return
+            if mark is None:
+                with self.db.write() as cur:
+                    cur.execute("INSERT INTO projection_rebuilds (name, upto, resume_after, "
+                                "done) VALUES (?, ?, NULL, 0)", (self.tracking, upto))
+            for chunk, resume_after, last in self._chunks(snapshot, upto, after):
+                done += len(chunk)
+                self._commit(chunk, upto, resume_after, done, last)
+                if progress is not None:
+                    progress(done, upto)
+
+    def _chunks(self, snapshot: Snapshot, upto: int, after: str | None
+                ) -> Iterator[tuple[list[LogEvent], str | None, bool]]:
+        """``(events, resume mark after them, last?)``: whole aggregates, or log pages."""
+        if not self.shadow.bulk_reads_data:
+            keys = _Keys(snapshot, None)
+            pages = snapshot.pages(int(after or 0), self.batch_size, upto=upto, states=False)
+            page = next(pages, [])
+            while page:
+                following = next(pages, [])
+                yield self._events(page, keys), str(page[-1][0]), not following
+                page = following
+            return
+        chunk: list[LogEvent] = []
+        current, keys = None, _Keys(snapshot, None)
+        for row in snapshot.by_aggregate(upto, after):
+            if row[1] != current:
+                if len(chunk) >= self.batch_size:
+                    yield chunk, current, False
+                    chunk = []
+                current, keys = row[1], _Keys(snapshot, row[5])
+            chunk.append(LogEvent(row, kind(row[3]), self.opener, keys))
+        yield chunk, current, True
+
+    def _events(self, rows: list[Row], keys: _Keys) -> list[LogEvent]:
+        return [LogEvent(row, kind(row[3]), self.opener, keys) for row in rows]
+
+    def _commit(self, chunk: list[LogEvent], upto: int, resume_after: str | None, done: int,
+                last: bool) -> None:
+        with self.db.write() as cur:
+            self._lock(cur)
+            if chunk:
+                self.shadow.load(cur, chunk)
+            if last:
+                self.forget(cur)
+                cur.execute("UPDATE projection_tracking SET position = ? WHERE name = ?",
+                            (upto, self.tracking))
+            else:
+                cur.execute("UPDATE projection_rebuilds SET resume_after = ?, done = ? "
+                            "WHERE name = ?", (resume_after, done, self.tracking))
+
+    def _lock(self, cur: Cursor) -> int:
+        cur.execute("SELECT position FROM projection_tracking WHERE name = ?"
+                    f"{self.db.for_update}", (self.tracking,))
+        row = cur.fetchone()
+        if row is None:
+            raise RuntimeError(f"{self.tracking}: the rebuild's tracking row is gone "
+                               "(another replay swapped it in); run replay again")
+        return int(row[0])

@@ -1,0 +1,126 @@
+"""``email_status`` rows: their columns, and whole histories folded into them (rebuilds).
+
+``fold_histories`` gives, for every address whose events it is handed (each address's
+events all together, in version order), the row and erased block the live view would hold
+after applying them one at a time (``EmailStatusView.apply``), with the mutable fold of
+``domain.folding``. The verdict is judged only after events that can change it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+from domain.folding import JUDGED, Folding
+from domain.policy import COUNT_NAMES, Mark, Policy, Standing, Verdict
+from domain.standing_json import dump_standing
+from projections.base import iso, parse_iso
+from projections.bulk import LogEvent
+
+COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
+           "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
+BLOCK_COLUMNS = ("address_hash", "address_id", "status", "erased_at", "position")
+Values = tuple[Any, ...]
+
+
+@dataclass
+class StatusRow:
+    """One address's row, as the view stores and the API reads it."""
+
+    address_id: str
+    address: str
+    standing: Standing
+    verdict: Verdict
+    changed_at: str | None
+    position: int
+
+    def as_status(self) -> dict[str, Any]:
+        """The SPEC §5 status shape of this row."""
+        v, st = self.verdict, self.standing
+        return {"address": self.address, "status": v.status, "sendable": v.sendable,
+                "reason": v.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
+                "counts": st.counts_dict(), "last_event_at": iso(st.last_event_at)}
+
+    def values(self) -> tuple[Any, ...]:
+        v, st = self.verdict, self.standing
+        return (self.address_id, self.address, v.status, v.sendable, v.reason, v.diagnostic,
+                iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
+                json.dumps(dump_standing(st)), self.position)
+
+
+def fold_histories(events: Sequence[LogEvent], policy: Policy
+                   ) -> tuple[list[Values], list[Values]]:
+    """``(email_status rows, erased_blocks rows)`` of these addresses' whole histories."""
+    rows, blocks = [], []
+    for key, history in groupby(events, key=attrgetter("originator_id")):
+        row, block = fold_history(key, history, policy)
+        if row is not None:
+            rows.append(row)
+        if block is not None:
+            blocks.append(block)
+    return rows, blocks
+
+
+class _History:
+    """One address's row as it is being folded."""
+
+    __slots__ = ("address", "changed_at", "folding", "position", "verdict")
+
+    def __init__(self, address: str, folding: Folding) -> None:
+        self.address, self.folding = address, folding
+        self.verdict: Verdict = folding.verdict()
+        self.changed_at: str | None = None
+        self.position = 0
+
+    def apply(self, event: LogEvent, fields: dict[str, Any]) -> None:
+        self.folding.apply(event.type, fields)
+        if event.type in JUDGED or self.changed_at is None:
+            new = self.folding.verdict()
+            if new.status != self.verdict.status or self.changed_at is None:
+                self.changed_at = iso(fields["timestamp"])
+            self.verdict = new
+        self.position = event.position
+
+
+def fold_history(key: str, history: Iterable[LogEvent], policy: Policy
+                 ) -> tuple[Values | None, Values | None]:
+    """The row and the erased block of one address (``None`` where it has none)."""
+    current: _History | None = None
+    block: Values | None = None
+    for event in history:
+        fields = event.fields() if event.address_event else None
+        if fields is None:  # redacted (an erased history counts for nothing), or no address
+            continue
+        if event.type == "Erased":
+            current = None
+            block = ((fields["address_hash"], key, fields["status"],
+                      iso(fields["occurred_at"]), event.position)
+                     if fields["blocked"] and fields["address_hash"] else None)
+            continue
+        if current is None:
+            current = _start(fields, event.type, block, policy)
+            if current is None:
+                continue
+        current.apply(event, fields)
+    if current is None:
+        return None, block
+    row = StatusRow(key, current.address, current.folding.standing(), current.verdict,
+                    current.changed_at, current.position)
+    return row.values(), block
+
+
+def _start(fields: dict[str, Any], kind: str, block: Values | None,
+           policy: Policy) -> _History | None:
+    """A row from ``Registered``, or from ``RegisteredAgain`` carrying an erased block."""
+    address = fields.get("address")
+    if address is None:
+        return None
+    standing = Standing()
+    if kind == "RegisteredAgain" and block is not None:
+        standing = Standing(erased=Mark(parse_iso(block[3]) or fields["timestamp"], block[2],
+                                        None))
+    return _History(address, Folding(policy, standing))
