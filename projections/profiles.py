@@ -1,7 +1,8 @@
 """``profiles``: each profile's current address (for the banner and email changes).
 
-A profile moves with ``EmailChangedFrom`` (recorded on the new address). A send recorded
-with a profile id names the profile's address only while the profile has none yet.
+A profile moves with ``EmailChangedFrom`` (recorded on the new address) and leaves the old
+address with ``EmailChangedTo``. A send recorded with a profile id names the profile's
+address only while the profile has none yet.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ class ProfilesView:
             kind = type(event).__name__
             if kind == "EmailChangedFrom":
                 self._upsert(cur, event, position, replace=True)
+            elif kind == "EmailChangedTo":
+                # The profile left this address. Usually its ``EmailChangedFrom`` moves it on
+                # at once; once the new address is erased, that event is unreadable and a
+                # rebuild must not leave the profile at the address it left.
+                cur.execute(f"DELETE FROM {self.table} WHERE profile_id = ? "
+                            "AND address_id = ?", (event.profile_id, str(event.originator_id)))
             elif kind == "MessageSent" and event.profile_id:
                 self._upsert(cur, event, position, replace=False)
             elif kind == "Erased":

@@ -45,6 +45,32 @@ def _admin(kind: str, who: int, hours: int) -> Step:
     return step
 
 
+def _erase(who: int, hours: int) -> Step:
+    def step(services: Services, tag: str) -> Any:
+        address = f"u{who}-{tag}@example.com"
+        if not services.ledger.history(address):
+            return False
+        return services.ledger.erase(address, actor="admin", reason="asked",
+                                     occurred_at=T0 + timedelta(hours=hours), source="api")
+    return step
+
+
+def _change_email(old: int, new: int, hours: int) -> Step:
+    def step(services: Services, tag: str) -> Any:
+        return services.ledger.change_email(
+            f"p{old}-{tag}", old_address=f"u{old}-{tag}@example.com",
+            new_address=f"u{new}-{tag}@example.com", actor="ops",
+            occurred_at=T0 + timedelta(hours=hours), source="api")
+    return step
+
+
+def _escalate(who: int, hours: int) -> Step:
+    def step(services: Services, tag: str) -> Any:
+        return services.ledger.escalate(f"u{who}-{tag}@example.com",
+                                        now=T0 + timedelta(hours=hours))
+    return step
+
+
 hours = st.integers(0, 24 * 30)
 steps = st.one_of(
     st.builds(_report, st.sampled_from(["hard", "soft", "soft", "complaint", "delivery",
@@ -52,6 +78,14 @@ steps = st.one_of(
     st.builds(_admin, st.sampled_from(["suppress", "reset"]), st.integers(0, 3), hours),
 )
 ledgers = st.lists(steps, min_size=1, max_size=12)
+# With erasures (the services need an erasure key), email changes and escalations.
+erasing_steps = st.one_of(
+    steps, steps,
+    st.builds(_erase, st.integers(0, 3), hours),
+    st.builds(_change_email, st.integers(0, 3), st.integers(0, 3), hours),
+    st.builds(_escalate, st.integers(0, 3), hours.map(lambda h: h + 24 * 15)),
+)
+erasing_ledgers = st.lists(erasing_steps, min_size=1, max_size=16)
 
 
 def play(services: Services, ledger: list[Step]) -> str:
