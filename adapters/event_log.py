@@ -11,9 +11,12 @@ caller's business (``projections.log_rows``); this module only moves rows.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from queue import Empty, Full, Queue
 from typing import Any
 
 import orjson
@@ -30,6 +33,46 @@ def hyphenated(hex_id: str) -> str:
     return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
+def ahead(pages: Iterator[list[Row]], depth: int = 2) -> Iterator[list[Row]]:
+    """The same pages, read on a thread up to ``depth`` pages ahead: the server produces
+    and sends the next page while the caller works on this one (psycopg waits on the
+    network without the GIL). Stopping early stops the reader."""
+    queue: Queue[Any] = Queue(depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(page, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(_END)
+        except BaseException as error:  # handed to the caller, raised there
+            queue.put(error)
+
+    thread = threading.Thread(target=read, name="event-log-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.1)
+        thread.join()
+
+
+_END = object()
+
+
 class Snapshot:
     """One consistent view of the events table (and of every table beside it)."""
 
@@ -41,10 +84,10 @@ class Snapshot:
         time; without ``states`` the last column is ``None`` (work on event types only)."""
         raise NotImplementedError  # pragma: no cover
 
-    def by_aggregate(self, upto: int, after_id: str | None, *,
-                     states: bool = True) -> Iterator[Row]:
-        """Rows up to position ``upto`` ordered by aggregate then version, after aggregate
-        ``after_id``, each with its aggregate's data key joined as a sixth column."""
+    def by_aggregate(self, upto: int, after_id: str | None, size: int
+                     ) -> Iterator[list[Row]]:
+        """Rows up to position ``upto`` ordered by aggregate then version (after aggregate
+        ``after_id``), ``size`` at a time."""
         raise NotImplementedError  # pragma: no cover
 
     def select_in(self, table: str, columns: str, key: str,
@@ -80,23 +123,20 @@ class _PgSnapshot(Snapshot):
     def pages(self, after: int, size: int, *, upto: int | None = None,
               states: bool = True) -> Iterator[list[Row]]:
         sql = self._select.format(state="state" if states else "NULL::bytea")
-        yield from self._stream(sql + " WHERE notification_id > %s AND notification_id <= %s "
-                                "ORDER BY notification_id", (after, upto or self.head), size)
+        yield from ahead(self._stream(sql + " WHERE notification_id > %s AND "
+                                      "notification_id <= %s ORDER BY notification_id",
+                                      (after, upto or self.head), size))
 
-    def by_aggregate(self, upto: int, after_id: str | None, *,
-                     states: bool = True) -> Iterator[Row]:
-        picked = "e.state, k.data_key" if states else "NULL::bytea, NULL::bytea"
-        join = (f" LEFT JOIN {KEYS_TABLE} AS k ON k.address_id = e.originator_id::text"
-                if states else "")
-        sql = ("SELECT e.notification_id, e.originator_id::text, e.originator_version, "
-               f"e.topic, {picked} FROM {self._table} AS e{join}")
-        where, params = "e.notification_id <= %s", list[Any]([upto])
+    def by_aggregate(self, upto: int, after_id: str | None, size: int
+                     ) -> Iterator[list[Row]]:
+        # A cursor's plan starts fast: the primary key's index, no sort of the whole log.
+        where, params = "notification_id <= %s", list[Any]([upto])
         if after_id is not None:
-            where += " AND e.originator_id > %s::uuid"
+            where += " AND originator_id > %s::uuid"
             params.append(after_id)
-        for rows in self._stream(f"{sql} WHERE {where} ORDER BY e.originator_id, "
-                                 "e.originator_version", params, 5000):
-            yield from rows
+        yield from ahead(self._stream(self._select.format(state="state") + f" WHERE {where} "
+                                      "ORDER BY originator_id, originator_version", params,
+                                      size))
 
     def select_in(self, table: str, columns: str, key: str,
                   values: Collection[str]) -> list[Row]:
@@ -132,22 +172,18 @@ class _SqliteSnapshot(Snapshot):
         while page := [row for _, row in zip(range(size), rows, strict=False)]:
             yield page
 
-    def by_aggregate(self, upto: int, after_id: str | None, *,
-                     states: bool = True) -> Iterator[Row]:
-        # The key table names aggregates by hyphenated uuid; the events table by its hex.
-        key_id = ("substr(e.originator_id, 1, 8) || '-' || substr(e.originator_id, 9, 4) || '-'"
-                  " || substr(e.originator_id, 13, 4) || '-' || substr(e.originator_id, 17, 4)"
-                  " || '-' || substr(e.originator_id, 21)")
-        picked = "e.state, k.data_key" if states else "NULL, NULL"
-        join = (f" LEFT JOIN {KEYS_TABLE} AS k ON k.address_id = {key_id}" if states else "")
-        where, params = "e.rowid <= ?", list[Any]([upto])
+    def by_aggregate(self, upto: int, after_id: str | None, size: int
+                     ) -> Iterator[list[Row]]:
+        where, params = "rowid <= ?", list[Any]([upto])
         if after_id is not None:
-            where += " AND e.originator_id > ?"
+            where += " AND originator_id > ?"
             params.append(after_id.replace("-", ""))
-        yield from self._rows(self._conn.execute(
-            f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, {picked} "
-            f"FROM {self._table} AS e{join} WHERE {where} "
-            "ORDER BY e.originator_id, e.originator_version", params))
+        cursor = self._conn.execute(
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self._table} "
+            f"WHERE {where} ORDER BY originator_id, originator_version", params)
+        rows = self._rows(cursor)
+        while page := [row for _, row in zip(range(size), rows, strict=False)]:
+            yield page
 
     def select_in(self, table: str, columns: str, key: str,
                   values: Collection[str]) -> list[Row]:

@@ -18,8 +18,9 @@ BENCHES = {
     "status_checks": lambda n: status_checks.run(10_000, 5.0 if n >= 1000 else 2.0),
     "sns_ingest": lambda n: [ingest.run(k, 3 * n) for k in KINDS],
     "send_path": lambda n: [send_path.run(k, max(20, n // 10)) for k in KINDS],
-    # Rebuild and export of 1M events (100k with --quick; --events N to choose).
-    "analytics": lambda n: analytics.run(1_000_000 if n >= 1000 else 100_000),
+    # Export and rebuild at 200k and 2M events (20k and 200k with --quick; --events N).
+    "analytics": lambda n: analytics.run_sizes(
+        (200_000, 2_000_000) if n >= 1000 else (20_000, 200_000)),
 }
 
 
@@ -30,7 +31,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, help="events for the analytics bench")
     args = parser.parse_args()
     if args.events:
-        BENCHES["analytics"] = lambda n: analytics.run(args.events)
+        BENCHES["analytics"] = lambda n: analytics.run_sizes([args.events])
     count = 200 if args.quick else 1000
     results = {}
     for name in args.only or BENCHES:

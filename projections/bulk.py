@@ -3,9 +3,10 @@
 A view that offers ``load(cur, events)`` is filled this way (the others event by event):
 
 - ``bulk_reads_data`` true: the events come **per aggregate, in version order** (every event
-  of an address in one call), each address's data key joined once, decrypted and decoded
-  only when the view asks ``event.fields()``. ``email_status`` folds each history with the
-  mutable fold and writes its rows with ``COPY``.
+  of an address in one call), the data keys read with one query per page of 5,000 rows,
+  each event decrypted and decoded only when the view asks ``event.fields()``.
+  ``email_status`` folds each history with the mutable fold and writes its rows with
+  ``COPY``.
 - ``bulk_reads_data`` false: the events come in log order **without their data** — type,
   aggregate, version and position only; nothing is decrypted or decoded (counts per type).
 
@@ -32,6 +33,7 @@ MARKS_TABLE = (
     "upto BIGINT NOT NULL, resume_after TEXT, done BIGINT NOT NULL)"
 )
 Progress = Callable[[int, int], None]
+PAGE_SIZE = 5000
 
 
 class _Keys:
@@ -151,13 +153,15 @@ class BulkLoad:
             return
         chunk: list[LogEvent] = []
         current, keys = None, _Keys(snapshot, None)
-        for row in snapshot.by_aggregate(upto, after):
-            if row[1] != current:
-                if len(chunk) >= self.batch_size:
-                    yield chunk, current, False
-                    chunk = []
-                current, keys = row[1], _Keys(snapshot, row[5])
-            chunk.append(LogEvent(row, kind(row[3]), self.opener, keys))
+        for page in snapshot.by_aggregate(upto, after, PAGE_SIZE):
+            page_keys = snapshot.keys({row[1] for row in page})  # one query per page
+            for row in page:
+                if row[1] != current:
+                    if len(chunk) >= self.batch_size:
+                        yield chunk, current, False
+                        chunk = []
+                    current, keys = row[1], _Keys(snapshot, page_keys.get(row[1]))
+                chunk.append(LogEvent(row, kind(row[3]), self.opener, keys))
         yield chunk, current, True
 
     def _events(self, rows: list[Row], keys: _Keys) -> list[LogEvent]:

@@ -65,24 +65,22 @@ def python_value(value: Any) -> Any:
     return value
 
 
-def iso_text(value: Any) -> str | None:
-    """A transcoded datetime (or ``None``) as export text: UTC, microseconds, ``Z``.
+def iso_text(value: Any) -> str:
+    """A transcoded datetime as export text: UTC, microseconds, ``Z``.
 
     Stored datetimes are ``isoformat()`` text; a UTC one is reformatted as text, without
     building a datetime (``projections.base.iso`` gives the same for every other)."""
-    if value is None:
-        return None
     text: str = value["_data_"]
     if text.endswith("+00:00"):
         return (text[:-6] + ".000000Z") if len(text) == 25 else text[:-6] + "Z"
-    return iso(datetime.fromisoformat(text))
+    return iso(datetime.fromisoformat(text)) or ""
 
 
 def export_value(value: Any) -> Any:
     """A decoded JSON value as the export writes it (datetimes as text, uuids as text)."""
     if type(value) is dict:
         if len(value) == 2 and value.get("_type_") == "datetime_iso":
-            return iso_text(value)
+            return iso_text(value) if value["_data_"] else None
         if len(value) == 2 and "_type_" in value and "_data_" in value:
             return str(python_value(value))
         return {k: export_value(v) for k, v in value.items()}
@@ -123,9 +121,7 @@ class Opener:
                 return Opened(None, times["timestamp"], times["occurred_at"])
             state = plain
         fields: Fields = orjson.loads(state)
-        for name in ("new_address", "old_address"):
-            if sealed_other_id(fields.get(name)) is not None:
-                fields[name] = open_other(fields[name], originator_id, others)
+        open_others(fields, originator_id, others)
         return Opened(fields, fields["timestamp"], fields.get("occurred_at"))
 
     def _through_mapper(self, originator_id: str, version: int, topic: str, state: bytes,
@@ -137,6 +133,13 @@ class Opener:
         if type(event).__name__ == "Redacted":
             return Opened(None, fields["timestamp"], fields.get("occurred_at"))
         return Opened(fields, fields["timestamp"], fields.get("occurred_at"))
+
+
+def open_others(fields: Fields, originator_id: str, others: CipherFor) -> None:
+    """The other address of an email change, opened in place (``[erased]`` once shredded)."""
+    for name in ("new_address", "old_address"):
+        if sealed_other_id(fields.get(name)) is not None:
+            fields[name] = open_other(fields[name], originator_id, others)
 
 
 def _transcoded(value: Any) -> Any:
