@@ -22,11 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.event_log import EventLog, Row, Snapshot
+from adapters.shredding import VERSION, unseal
 from adapters.sql import Cursor, Database
-from projections.log_rows import Kind, Opener, kind, python_value
+from projections.log_rows import Kind, Opener, kind, open_others, python_value
 
 MARKS_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_rebuilds (name TEXT PRIMARY KEY, "
@@ -59,30 +61,41 @@ class _Keys:
 class LogEvent:
     """One stored event: its place and type at once, its fields only when asked for."""
 
-    __slots__ = ("_keys", "_opener", "_state", "address_event", "originator_id", "position",
-                 "type", "version")
+    __slots__ = ("_keys", "_kind", "_opener", "_row", "address_event", "originator_id",
+                 "position", "type", "version")
 
     def __init__(self, row: Row, what: Kind, opener: Opener, keys: _Keys) -> None:
         self.position, self.originator_id, self.version = row[0], row[1], row[2]
         self.type, self.address_event = what.name, what.address
-        self._state, self._opener, self._keys = row, opener, keys
+        self._row, self._kind, self._opener, self._keys = row, what, opener, keys
 
     def fields(self) -> dict[str, Any] | None:
         """Every field (``timestamp`` and ``occurred_at`` included) as Python values; ``None``
         for a redacted event (its address was erased)."""
-        row = self._state
-        if row[4] is None:
+        _, key, version, topic, state = self._row
+        if state is None:
             raise RuntimeError("this pass reads event types only (bulk_reads_data is false)")
-        cipher = self._keys.cipher() if self.address_event else None
-        opened = self._opener.open(row[1], row[2], row[3], bytes(row[4]), cipher,
-                                   self._keys.other)
-        if opened.state is None:
-            return None
-        state = opened.state
-        for name, value in state.items():
+        if self.address_event and not self._kind.upcast and state[:1] == VERSION:
+            plain = unseal(state, key, self._keys.cipher())[1]  # the usual case, inline
+            if plain is None:
+                return None
+            data: dict[str, Any] = orjson.loads(plain)
+            if self.type in _CHANGES:
+                open_others(data, key, self._keys.other)
+        else:
+            opened = self._opener.open(key, version, topic, bytes(state),
+                                       self._keys.cipher() if self.address_event else None,
+                                       self._keys.other)
+            if opened.state is None:
+                return None
+            data = opened.state
+        for name, value in data.items():
             if type(value) is dict or type(value) is list:
-                state[name] = python_value(value)
-        return state
+                data[name] = python_value(value)
+        return data
+
+
+_CHANGES = ("EmailChangedTo", "EmailChangedFrom")
 
 
 @runtime_checkable

@@ -8,7 +8,6 @@ after applying them one at a time (``EmailStatusView.apply``), with the mutable 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -16,8 +15,8 @@ from operator import attrgetter
 from typing import Any
 
 from domain.folding import JUDGED, Folding
-from domain.policy import COUNT_NAMES, Mark, Policy, Standing, Verdict
-from domain.standing_json import dump_standing
+from domain.policy import COUNT_NAMES, OK, Mark, Policy, Standing, Verdict, verdict
+from domain.standing_json import standing_text
 from projections.base import iso, parse_iso
 from projections.bulk import LogEvent
 
@@ -25,6 +24,7 @@ COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic"
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
 BLOCK_COLUMNS = ("address_hash", "address_id", "status", "erased_at", "position")
 Values = tuple[Any, ...]
+FRESH = Verdict(OK)  # the verdict of an address with no facts, whatever the policy
 
 
 @dataclass
@@ -49,7 +49,7 @@ class StatusRow:
         v, st = self.verdict, self.standing
         return (self.address_id, self.address, v.status, v.sendable, v.reason, v.diagnostic,
                 iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
-                json.dumps(dump_standing(st)), self.position)
+                standing_text(st), self.position)
 
 
 def fold_histories(events: Sequence[LogEvent], policy: Policy
@@ -70,19 +70,21 @@ class _History:
 
     __slots__ = ("address", "changed_at", "folding", "position", "verdict")
 
-    def __init__(self, address: str, folding: Folding) -> None:
-        self.address, self.folding = address, folding
-        self.verdict: Verdict = folding.verdict()
+    def __init__(self, address: str, folding: Folding, verdict: Verdict) -> None:
+        self.address, self.folding, self.verdict = address, folding, verdict
         self.changed_at: str | None = None
         self.position = 0
 
     def apply(self, event: LogEvent, fields: dict[str, Any]) -> None:
+        """Fold one event in; judge again only after one that can change the verdict."""
         self.folding.apply(event.type, fields)
-        if event.type in JUDGED or self.changed_at is None:
+        if event.type in JUDGED:
             new = self.folding.verdict()
             if new.status != self.verdict.status or self.changed_at is None:
                 self.changed_at = iso(fields["timestamp"])
             self.verdict = new
+        elif self.changed_at is None:
+            self.changed_at = iso(fields["timestamp"])
         self.position = event.position
 
 
@@ -119,8 +121,8 @@ def _start(fields: dict[str, Any], kind: str, block: Values | None,
     address = fields.get("address")
     if address is None:
         return None
-    standing = Standing()
     if kind == "RegisteredAgain" and block is not None:
         standing = Standing(erased=Mark(parse_iso(block[3]) or fields["timestamp"], block[2],
                                         None))
-    return _History(address, Folding(policy, standing))
+        return _History(address, Folding(policy, standing), verdict(standing, policy))
+    return _History(address, Folding(policy), FRESH)

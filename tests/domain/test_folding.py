@@ -1,8 +1,10 @@
 """The mutable fold (``domain.folding``) gives exactly the standing and verdict of
-``policy.fold`` for any history, under any policy, from any starting standing."""
+``policy.fold`` for any history, under any policy, from any starting standing; a standing's
+stored text is the same however it is written."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -11,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.folding import JUDGED, Folding
-from domain.policy import Policy, fold, verdict
+from domain.policy import Mark, Policy, Standing, fold, verdict
+from domain.standing_json import dump_standing, standing_text
 from tests.domain.helpers import T0
 
 times = st.integers(0, 60).map(lambda h: T0 + timedelta(hours=6 * h))
@@ -91,3 +94,20 @@ def test_only_judged_events_can_change_the_verdict(history: list[Any],
         folding.apply(type(event).__name__, vars(event))
         if type(event).__name__ not in JUDGED:
             assert folding.verdict() == before
+
+
+marks = st.builds(Mark, times, st.text(max_size=8),
+                  st.one_of(st.none(), st.text(max_size=12)))
+standings = st.builds(
+    Standing, counts=st.tuples(*[st.integers(0, 10**6)] * 6),
+    reset_at=st.one_of(st.none(), times), hard=st.lists(marks, max_size=3).map(tuple),
+    complaints=st.lists(marks, max_size=3).map(tuple),
+    soft=st.lists(marks, max_size=3).map(tuple),
+    deliveries=st.lists(times, max_size=3).map(tuple),
+    suppressed=st.one_of(st.none(), marks), escalated=st.one_of(st.none(), marks),
+    last_event_at=st.one_of(st.none(), times), erased=st.one_of(st.none(), marks))
+
+
+@given(standing=standings)
+def test_standing_text_is_the_json_dumps_of_the_standing(standing: Standing) -> None:
+    assert standing_text(standing) == json.dumps(dump_standing(standing))
