@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
 from contextlib import contextmanager
-from queue import Empty, Full, Queue
+from queue import Full, Queue
 from typing import Any
 
 import orjson
@@ -33,27 +33,30 @@ def hyphenated(hex_id: str) -> str:
     return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
-def ahead(pages: Iterator[list[Row]], depth: int = 2) -> Iterator[list[Row]]:
+def ahead(pages: Generator[list[Row], None, None], depth: int = 2) -> Iterator[list[Row]]:
     """The same pages, read on a thread up to ``depth`` pages ahead: the server produces
     and sends the next page while the caller works on this one (psycopg waits on the
     network without the GIL). Stopping early stops the reader."""
     queue: Queue[Any] = Queue(depth)
     stop = threading.Event()
 
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(Full):
+                queue.put(item, timeout=0.1)
+                return True
+        return False
+
     def read() -> None:
         try:
             for page in pages:
-                while not stop.is_set():
-                    try:
-                        queue.put(page, timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
+                if not offer(page):
                     return
-            queue.put(_END)
+            offer(_END)
         except BaseException as error:  # handed to the caller, raised there
-            queue.put(error)
+            offer(error)
+        finally:
+            pages.close()  # the server-side cursor closes here, on this thread
 
     thread = threading.Thread(target=read, name="event-log-read-ahead", daemon=True)
     thread.start()
@@ -64,9 +67,6 @@ def ahead(pages: Iterator[list[Row]], depth: int = 2) -> Iterator[list[Row]]:
             yield item
     finally:
         stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(Empty):
-                queue.get(timeout=0.1)
         thread.join()
 
 
@@ -113,7 +113,8 @@ class _PgSnapshot(Snapshot):
         row = conn.execute(f"SELECT COALESCE(MAX(notification_id), 0) FROM {table}").fetchone()
         self.head = int(row[0]) if row else 0
 
-    def _stream(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Row]]:
+    def _stream(self, sql: str, params: Sequence[Any], size: int
+                ) -> Generator[list[Row], None, None]:
         with self._conn.cursor(name="bounceledger_log", binary=True) as cur:
             cur.itersize = size
             cur.execute(sql, params)
