@@ -29,6 +29,7 @@ from projections.message_map import MessageLookup, MessageMapView
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
+from projections.sender_rejections import SenderRejectionsView
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.status_mirror import StatusLookup, StatusMirror
 
@@ -137,7 +138,7 @@ def build_services(settings: Settings) -> Services:
         status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
         senders_view = SendersView()
         projector = Projector(ledger, db, [status_view, ProfilesView(), message_map,
-                                           senders_view])
+                                           senders_view, SenderRejectionsView()])
         projector.create_tables()
         tokens = TokenStore(db)
         tokens.create_table()

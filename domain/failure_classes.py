@@ -331,6 +331,14 @@ def describe(failure_class: str | None, rule: str | None) -> str:
     return CLASS_WORDS.get(failure_class or "", CLASS_WORDS[UNKNOWN])
 
 
+def without_addresses(diagnostic: str | None) -> str | None:
+    """The diagnostic with every e-mail address replaced by ``[address]``: what may be kept
+    about a sender without keeping a recipient's personal data."""
+    if not isinstance(diagnostic, str):
+        return None
+    return _ADDRESS.sub("[address]", diagnostic)
+
+
 def _clean(diagnostic: str | None) -> str:
     """The diagnostic without addresses and reply codes, whitespace folded."""
     if not isinstance(diagnostic, str):
