@@ -9,7 +9,7 @@ erasure of the recipient it came from (``without_addresses``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -161,7 +161,7 @@ def _classes(rows: Sequence[tuple[Any, Any]]) -> dict[str, int]:
     return {c: int(n) for c, n in rows if c in SENDER_SIDE}
 
 
-def _full(by_class: dict[str, int]) -> dict[str, int]:
+def _full(by_class: Mapping[str, int]) -> dict[str, int]:
     return {c: by_class.get(c, 0) for c in SENDER_CLASSES}
 
 
