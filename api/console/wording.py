@@ -22,6 +22,7 @@ FIELD_LABELS = {
     "profile_id": "Profile", "new_address": "New address", "old_address": "Old address",
     "user_agent": "User agent", "delay_type": "Delay type",
     "expiration_time": "Expires", "streak_since": "Streak since", "status": "Status",
+    "failure_class": "Who failed (class)", "rule": "Classifier rule",
 }
 HIDDEN_FIELDS = frozenset({"source", "address", "id"})
 

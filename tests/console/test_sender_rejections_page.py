@@ -63,3 +63,19 @@ def test_without_a_spike_there_is_no_warning_but_the_counts_show(console: Consol
     page = console("viewer").get("/console/senders/shop.example").text
     assert "Receiving servers are refusing this sender" not in page
     assert "Latest refusal of each kind" in page and "authentication" in page
+
+
+def test_the_timeline_says_who_failed_on_every_bounce(console: Console,
+                                                      services: Services) -> None:
+    now = datetime.now(UTC)
+    services.ledger.record(
+        Bounce("both@example.com", "f1", "Permanent", "General", now, "sns",
+               diagnostic=SPAMHAUS, status_code="5.7.1", sender="shop.example"),
+        Bounce("both@example.com", "f2", "Transient", "General", now, "sns",
+               diagnostic="smtp; 452 4.2.2 Mailbox full", status_code="4.2.2"))
+    page = console("viewer").get("/console/addresses/both@example.com").text
+    assert '<li class="event event-SenderRejected">' in page
+    assert ('<p class="why">Refused by the receiving server because the sending IP or domain '
+            "is on the Spamhaus blocklist — not the recipient&#39;s fault</p>") in page
+    assert '<p class="why">The recipient&#39;s mailbox is full.</p>' in page
+    assert "Who failed (class)" in page and "sender_reputation" in page
