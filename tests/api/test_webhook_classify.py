@@ -115,3 +115,42 @@ def test_a_sender_rejection_does_not_end_or_extend_a_soft_streak(hook: Hook) -> 
     got = hook.status("streak@example.com")
     assert (got["status"], got["counts"]["soft_bounces"]) == ("soft_bounced", 1)
     assert got["since"].startswith(start.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_the_what_if_lists_exactly_the_wrongly_blocked_ones(
+        hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """History taken in through the webhook as before the classifier (every bounce counted
+    against the recipient), then replayed: exactly the sender-side and full-mailbox blocks
+    come out, and --apply lifts them."""
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    import domain.reports
+    from api.cli import app
+    from domain.failure_classes import UNCLASSIFIED
+
+    with monkeypatch.context() as before:
+        before.setattr(domain.reports, "classify", lambda *_: UNCLASSIFIED)
+        _bounce(hook, "listed@example.com", "5.7.1", SPAMHAUS)
+        _bounce(hook, "dmarc@example.com", "5.7.26", DMARC)
+        _bounce(hook, "full@example.com", "5.2.2", GMAIL_FULL)
+        _bounce(hook, "nobody@example.com", "5.1.1", GMAIL_NO_SUCH_USER)
+        _bounce(hook, "edge@example.com", "5.4.1", MICROSOFT_EDGE_BLOCK)
+    _bounce(hook, "today@example.com", "5.7.1", SPAMHAUS)  # with the classifier: never blocked
+    assert hook.status("listed@example.com")["status"] == "bounced"
+    monkeypatch.setenv("BOUNCELEDGER_DATABASE_URL", hook.services.settings.database_url)
+    result = CliRunner().invoke(app, ["what-if", "--classify", "--csv", "-"])
+    assert result.exit_code == 0, result.output
+    assert "3 address(es) blocked today that the classifier would not block" in result.stderr
+    listed = [(r["address"], r["failure_class"]) for r in csv.DictReader(io.StringIO(
+        result.stdout))]
+    assert listed == [("dmarc@example.com", "sender_auth"), ("full@example.com", "mailbox_full"),
+                      ("listed@example.com", "sender_reputation")]
+    applied = CliRunner().invoke(app, ["what-if", "--classify", "--apply", "--yes"])
+    assert applied.exit_code == 0 and "reset 3 address(es)" in applied.stdout
+    hook.services.projector.catch_up()
+    assert [hook.status(a)["status"] for a, _ in listed] == ["ok", "ok", "ok"]
+    assert [hook.status(a)["status"] for a in ("nobody@example.com", "edge@example.com")] == [
+        "bounced", "bounced"]
