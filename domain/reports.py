@@ -92,7 +92,7 @@ class Bounce:
 
     @property
     def permanent(self) -> bool:
-        """What SES said (``Permanent``); see ``hard`` for what the ledger records."""
+        """What SES said (``Permanent``); ``apply_to`` decides what the ledger records."""
         return self.bounce_type == "Permanent"
 
     @property
