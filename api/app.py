@@ -21,6 +21,7 @@ from api.routes import (
 )
 from api.services import Services, build_services
 from api.settings import Settings
+from api.storable import StorableJson
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(StorableJson)
     for module in (health, webhooks, addresses, profiles, messages, senders, tokens,
                    quarantine):
         app.include_router(module.router)
