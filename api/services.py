@@ -35,6 +35,7 @@ from projections.pipeline import Pipeline, Reaction
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
+from projections.sender_rejections import SenderRejectionsView
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
 
@@ -196,7 +197,8 @@ def build_services(settings: Settings) -> Services:
     message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
     senders_view = SendersView()
     keys = SqlKeyStore(open_database(url, pool_size=4))
-    path = WritePath(db, keys, [status_view, ProfilesView(), message_map, senders_view],
+    path = WritePath(db, keys, [status_view, ProfilesView(), message_map, senders_view,
+                                SenderRejectionsView()],
                      observers=[mirror.observe] if mirror else [],
                      reactions=[SenderRules(senders_view, SenderPolicy())],
                      outage_budget_s=settings.store_outage_budget_s)

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.address import Address, report_key_of
+from domain.reports import Bounce, Delay, Rejection
 from domain.seen import WINDOW, SeenReports, SeenReportsAsDict
 from tests.domain.helpers import ADDRESS, complaint, delivery, hard, sent, soft
 
@@ -167,3 +168,23 @@ def test_seen_reports_survive_the_transcoder() -> None:
     transcoder.register(SeenReportsAsDict())
     transcoder.register(DatetimeAsISO())
     assert transcoder.decode(transcoder.encode(seen)) == seen
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sent(1, mid="k"), lambda: delivery(1, mid="k"), lambda: soft(1, fid="k"),
+    lambda: hard(1, fid="k"), lambda: complaint(1, fid="k"),
+    lambda: Bounce(ADDRESS, "k", "Permanent", "General", datetime(2026, 1, 1, tzinfo=UTC),
+                   "sns", diagnostic="550 5.7.1 Service unavailable; Client host "
+                   "[192.0.2.1] blocked using zen.spamhaus.org"),
+    lambda: Delay(ADDRESS, "k", datetime(2026, 1, 1, tzinfo=UTC), "sns"),
+    lambda: Rejection(ADDRESS, "k", datetime(2026, 1, 1, tzinfo=UTC), "sns"),
+])
+def test_the_report_index_key_is_the_key_the_event_records(make: Any) -> None:
+    """The write path indexes ``report_key_of(event)``; it must be what the aggregate
+    itself remembers, or a duplicate would slip through after a snapshot."""
+    report = make()
+    agg = Address(address=ADDRESS)
+    agg.collect_events()
+    assert report.apply_to(agg)
+    [event] = agg.collect_events()
+    assert keys_of(agg.seen) == {report_key_of(event)} == {report.key}
