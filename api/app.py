@@ -9,9 +9,19 @@ from fastapi import FastAPI
 
 from api.console import install_console
 from api.errors import install_error_handlers
-from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
+from api.routes import (
+    addresses,
+    health,
+    messages,
+    profiles,
+    quarantine,
+    senders,
+    tokens,
+    webhooks,
+)
 from api.services import Services, build_services
 from api.settings import Settings
+from api.storable import StorableJson
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -33,7 +43,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, webhooks, addresses, profiles, messages, senders, tokens):
+    app.add_middleware(StorableJson)
+    for module in (health, webhooks, addresses, profiles, messages, senders, tokens,
+                   quarantine):
         app.include_router(module.router)
     install_console(app, settings)
     return app

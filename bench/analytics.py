@@ -25,9 +25,7 @@ from typing import Any
 import psycopg
 
 from adapters.event_log import EventLog
-from adapters.sql import DatabaseUrl, open_database
-from api.services import build_ledger
-from api.settings import Settings
+from adapters.sql import DatabaseUrl
 from bench.common import database, rate, services_on
 from domain.address import Address
 from domain.policy import Policy
@@ -62,23 +60,21 @@ def _reports(i: int) -> list[Report]:
 
 
 def seed(url: str, events: int) -> int:
-    """About ``events`` sealed events (4 per address), copied in 2,500 addresses at a time."""
-    with services_on(url):
-        pass  # every table the service creates, the views empty
-    parsed = DatabaseUrl.parse(url)
-    ledger, keys = build_ledger(Settings(database_url=url), parsed)  # type: ignore[call-arg]
-    table = ledger.recorder.events_table_name
-    try:
+    """About ``events`` sealed events (4 per address), copied in 2,500 addresses at a time;
+    the live views are marked as caught up (they stay empty: the phases rebuild them)."""
+    with services_on(url) as services:  # every table the service creates
+        ledger, keys = services.ledger, services.extras["keys"]
+        table = ledger.recorder.events_table_name
+        parsed = DatabaseUrl.parse(url)
         with psycopg.connect(url.split("?")[0], options=f"-c search_path={parsed.schema}",
                              autocommit=True) as conn:
             for start in range(0, events // 4, 2500):
                 _copy(conn, table, ledger.mapper, keys, range(start, min(start + 2500,
                                                                          events // 4)))
             conn.execute(f"ANALYZE {table}")
-        return ledger.recorder.max_notification_id() or 0
-    finally:
-        ledger.close()
-        keys.db.close()
+            head = ledger.recorder.max_notification_id() or 0
+            conn.execute("UPDATE projection_tracking SET position = %s", (head,))
+        return head
 
 
 def _copy(conn: psycopg.Connection[Any], table: str, mapper: Any, keys: Any,
@@ -101,25 +97,21 @@ def _copy(conn: psycopg.Connection[Any], table: str, mapper: Any, keys: Any,
 
 
 def _phase(url: str, name: str) -> dict[str, Any]:
-    parsed = DatabaseUrl.parse(url)
     # The service's ledger: address events are sealed, so reading them decrypts (as in prod).
-    ledger, keys = build_ledger(Settings(database_url=url), parsed)  # type: ignore[call-arg]
-    db, log = open_database(parsed), EventLog.of(parsed, ledger.recorder)
-    work: dict[str, Callable[[], int]] = {
-        "raw_log_read": lambda: _read_table(url, ledger.recorder.events_table_name),
-        "export_jsonl": lambda: _export(log, ledger, "jsonl"),
-        "export_parquet": lambda: _export(log, ledger, "parquet"),
-        "rebuild_email_status": lambda: Rebuild(ledger, db, EmailStatusView(Policy()),
-                                                log=log).run().position,
-        "rebuild_event_counts": lambda: Rebuild(ledger, db, EventCountsView(),
-                                                log=log).run().position,
-    }
-    before, start = _cpu(), time.perf_counter()
-    count = work[name]()
-    seconds, cpu = time.perf_counter() - start, _cpu() - before
-    ledger.close()
-    db.close()
-    keys.db.close()
+    with services_on(url) as services:
+        ledger, db, log = services.ledger, services.db, services.event_log()
+        work: dict[str, Callable[[], int]] = {
+            "raw_log_read": lambda: _read_table(url, ledger.recorder.events_table_name),
+            "export_jsonl": lambda: _export(log, ledger, "jsonl"),
+            "export_parquet": lambda: _export(log, ledger, "parquet"),
+            "rebuild_email_status": lambda: Rebuild(ledger, db, EmailStatusView(Policy()),
+                                                    log=log).run().position,
+            "rebuild_event_counts": lambda: Rebuild(ledger, db, EventCountsView(),
+                                                    log=log).run().position,
+        }
+        before, start = _cpu(), time.perf_counter()
+        count = work[name]()
+        seconds, cpu = time.perf_counter() - start, _cpu() - before
     # CPU µs per event of this process: steadier than the rate on a busy machine (the
     # database server's own work is not in it).
     return {"events": count, "seconds": round(seconds, 2), "events_per_s": rate(count, seconds),

@@ -2,19 +2,34 @@
 
 Adapters (SNS, SQS, the send path, the API) translate the outside world into these.
 Each knows which aggregate command records it; ``apply_to`` returns ``False`` for a
-duplicate the aggregate has already recorded.
+duplicate the aggregate has already recorded. Every text field is made storable on
+construction (``domain.text``): whatever path a report came by, it can be stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from domain.address import Address
+from domain.address import Address, report_key
+from domain.failure_classes import MAILBOX_FULL, Classification, classify
+from domain.text import storable
+
+
+class _StorableText:
+    """Replaces NUL and lone surrogates in every ``str`` field of a frozen dataclass."""
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, spec.name)
+            if isinstance(value, str):
+                clean = storable(value)
+                if clean is not value:
+                    object.__setattr__(self, spec.name, clean)
 
 
 @dataclass(frozen=True)
-class Sent:
+class Sent(_StorableText):
     """SES accepted a message for this recipient."""
 
     address: str
@@ -24,6 +39,11 @@ class Sent:
     sender: str | None = None
     profile_id: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("sent", self.message_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_sent(
             message_id=self.message_id, sender=self.sender, profile_id=self.profile_id,
@@ -32,7 +52,7 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class Blocked:
+class Blocked(_StorableText):
     """A send was refused before SES because the address was not sendable."""
 
     address: str
@@ -43,6 +63,11 @@ class Blocked:
     sender: str | None = None
     profile_id: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return None
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_send_blocked(
             status=self.status, reason=self.reason, sender=self.sender,
@@ -51,7 +76,7 @@ class Blocked:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(_StorableText):
     """SES delivered a message to the recipient's mail server."""
 
     address: str
@@ -62,6 +87,11 @@ class Delivery:
     reporting_mta: str | None = None
     smtp_response: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("delivery", self.message_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_delivery(
             message_id=self.message_id, sender=self.sender, reporting_mta=self.reporting_mta,
@@ -70,8 +100,11 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Bounce:
-    """A bounce; ``bounce_type`` Permanent is a hard bounce, anything else a soft one."""
+class Bounce(_StorableText):
+    """A bounce of one recipient. The classifier (SPEC §3.1) decides which fact it is: a
+    refusal of the sender (``SenderRejected``: the recipient's status is untouched), a
+    full mailbox (a soft bounce, whatever SES's type), or a hard (SES ``Permanent``) or
+    soft bounce of the recipient as before."""
 
     address: str
     feedback_id: str
@@ -88,20 +121,43 @@ class Bounce:
 
     @property
     def permanent(self) -> bool:
+        """What SES said (``Permanent``); ``apply_to`` decides what the ledger records."""
         return self.bounce_type == "Permanent"
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("feedback", self.feedback_id)
+
+    @property
+    def classification(self) -> Classification:
+        return classify(self.bounce_type, self.bounce_subtype, self.status_code,
+                        self.diagnostic)
+
     def apply_to(self, agg: Address) -> bool:
+        found = self.classification
+        if found.sender_side:
+            return agg.record_sender_rejected(
+                message_id=self.message_id, feedback_id=self.feedback_id,
+                bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
+                failure_class=found.failure_class, rule=found.rule,
+                status_code=self.status_code, diagnostic=self.diagnostic,
+                reporting_mta=self.reporting_mta, sender=self.sender,
+                occurred_at=self.occurred_at, source=self.source,
+            )
         return agg.record_bounce(
-            permanent=self.permanent, message_id=self.message_id, feedback_id=self.feedback_id,
+            permanent=self.permanent and found.failure_class != MAILBOX_FULL,
+            message_id=self.message_id, feedback_id=self.feedback_id,
             bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
             diagnostic=self.diagnostic, status_code=self.status_code, action=self.action,
             reporting_mta=self.reporting_mta, sender=self.sender,
             occurred_at=self.occurred_at, source=self.source,
+            failure_class=found.failure_class, rule=found.rule,
         )
 
 
 @dataclass(frozen=True)
-class Complaint:
+class Complaint(_StorableText):
     """The recipient marked a message as spam (or, with ``not-spam``, took that back)."""
 
     address: str
@@ -114,6 +170,11 @@ class Complaint:
     user_agent: str | None = None
     sender: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("feedback", self.feedback_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_complaint(
             message_id=self.message_id, feedback_id=self.feedback_id,
@@ -124,7 +185,7 @@ class Complaint:
 
 
 @dataclass(frozen=True)
-class Delay:
+class Delay(_StorableText):
     """SES could not deliver yet and keeps trying (a DeliveryDelay event)."""
 
     address: str
@@ -138,6 +199,11 @@ class Delay:
     reporting_mta: str | None = None
     sender: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("delay", f"{self.message_id}@{self.occurred_at.isoformat()}")
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_delivery_delayed(
             message_id=self.message_id, delay_type=self.delay_type,
@@ -148,7 +214,7 @@ class Delay:
 
 
 @dataclass(frozen=True)
-class Rejection:
+class Rejection(_StorableText):
     """SES refused the message before sending (Reject or Rendering Failure)."""
 
     address: str
@@ -157,6 +223,11 @@ class Rejection:
     source: str
     reason: str | None = None
     sender: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("reject", self.message_id)
 
     def apply_to(self, agg: Address) -> bool:
         return agg.record_rejected(

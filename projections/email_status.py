@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from adapters.sql import Cursor, copy_rows
 from domain.address import Address
@@ -17,10 +18,10 @@ from domain.policy import COUNT_NAMES, Mark, Policy, Standing, apply, verdict
 from domain.standing_json import load_standing
 from projections.base import Positioned, insert_rows, iso, parse_iso
 from projections.bulk import LogEvent
-from projections.status_rows import BLOCK_COLUMNS, COLUMNS, StatusRow, fold_histories
+from projections.status_rows import BLOCK_COLUMNS, COLUMNS, TYPES, StatusRow, fold_histories
 from projections.tables import LIVE, Names
 
-__all__ = ["COLUMNS", "EmailStatusView", "StatusRow"]
+__all__ = ["COLUMNS", "TYPES", "EmailStatusView", "StatusRow"]
 
 TABLES = ("email_status", "erased_blocks")
 
@@ -56,21 +57,23 @@ def create_indexes(n: Names) -> list[str]:
 
 
 class EmailStatusView:
-    """Folds address events under the policy; calls ``on_change`` after commit."""
+    """Folds address events under the policy; ``on_change`` hears the rows a commit changed
+    (the Redis status mirror)."""
 
     name = "email_status"
     tables = TABLES
     # A rebuild folds each address's whole history at once (``load``), decoding its events.
-    bulk_order, bulk_reads_data = "aggregate", True
+    bulk_reads_data = True
 
-    def __init__(self, policy: Policy, names: Names = LIVE) -> None:
-        self.policy, self.names = policy, names
+    def __init__(self, policy: Policy,
+                 on_change: Callable[[list[StatusRow]], None] | None = None,
+                 names: Names = LIVE) -> None:
+        self.policy, self.on_change, self.names = policy, on_change, names
         self.status_table, self.blocks_table = names("email_status"), names("erased_blocks")
-        self.on_change: list[Callable[[list[StatusRow]], None]] = []
 
     def shadow(self, names: Names) -> EmailStatusView:
         """The same view over other tables, without listeners (a rebuild's shadow)."""
-        return EmailStatusView(self.policy, names)
+        return EmailStatusView(self.policy, names=names)
 
     def create(self, cur: Cursor) -> None:
         for statement in create_tables(self.names) + (
@@ -106,11 +109,38 @@ class EmailStatusView:
                 row.changed_at = iso(event.timestamp)
             row.verdict, row.position = new, position
             rows[key] = touched[key] = row
+        self._write(cur, list(touched.values()))
+        return list(touched.values())
+
+    def _write(self, cur: Cursor, rows: list[StatusRow]) -> None:
         updates = ",".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         insert_rows(cur, f"INSERT INTO {self.status_table} ({','.join(COLUMNS)})",
-                    [row.values() for row in touched.values()],
-                    f"ON CONFLICT (address_id) DO UPDATE SET {updates}")
-        return list(touched.values())
+                    [row.values() for row in rows],
+                    f"ON CONFLICT (address_id) DO UPDATE SET {updates}", TYPES)
+
+    def fail_closed(self, cur: Cursor, originator: UUID, position: int) -> list[StatusRow]:
+        """The address's row says "not sendable, projection_error" until it is repaired
+        (an address with no row yet gets one, with what is known of it)."""
+        key = str(originator)
+        row = self._load(cur, {key}).get(key)
+        if row is not None:  # the quarantine names the address for operators and reads
+            cur.execute("UPDATE projection_quarantine SET address = ? WHERE originator_id = ? "
+                        "AND address IS NULL", (row.address, key))
+        else:
+            cur.execute("SELECT address FROM projection_quarantine WHERE originator_id = ?",
+                        (key,))
+            found = cur.fetchone()
+            if found is None or not found[0]:
+                return []  # not an address, or erased: nothing to answer for
+            row = StatusRow(key, found[0], Standing(), verdict(Standing(), self.policy), None, 0)
+        row.quarantined, row.position = True, position
+        self._write(cur, [row])
+        return [row]
+
+    def standing_in(self, cur: Cursor, originator: UUID) -> Standing | None:
+        """The folded standing this view keeps for an address (``None``: no row)."""
+        row = self._load(cur, {str(originator)}).get(str(originator))
+        return row.standing if row is not None else None
 
     def _new_row(self, cur: Cursor, key: str, event: Any) -> StatusRow | None:
         """A row from ``Registered``, or from ``RegisteredAgain`` carrying an erased block."""
@@ -143,18 +173,24 @@ class EmailStatusView:
     def _load(self, cur: Cursor, keys: set[str]) -> dict[str, StatusRow]:
         found: dict[str, StatusRow] = {}
         ordered = sorted(keys)
-        for i in range(0, len(ordered), 500):
-            chunk = ordered[i:i + 500]
-            cur.execute(
-                "SELECT address_id, address, standing, changed_at, position "
-                f"FROM {self.status_table} WHERE address_id IN ({','.join('?' * len(chunk))})",
-                chunk)
-            for key, address, standing_json, changed_at, position in cur.fetchall():
-                standing = load_standing(json.loads(standing_json))
-                found[key] = StatusRow(key, address, standing, verdict(standing, self.policy),
-                                       changed_at, position)
+        select = ("SELECT address_id, address, standing, changed_at, position "
+                  f"FROM {self.status_table} ")
+        if cur.dialect == "postgresql":  # one statement text whatever the count
+            cur.execute(select + "WHERE address_id = ANY(%s)", (ordered,))
+            rows = cur.fetchall()
+        else:
+            rows = []
+            for i in range(0, len(ordered), 500):
+                chunk = ordered[i:i + 500]
+                cur.execute(select + f"WHERE address_id IN ({','.join('?' * len(chunk))})",
+                            chunk)
+                rows += cur.fetchall()
+        for key, address, standing_json, changed_at, position in rows:
+            standing = load_standing(json.loads(standing_json))
+            found[key] = StatusRow(key, address, standing, verdict(standing, self.policy),
+                                   changed_at, position)
         return found
 
     def after_commit(self, changes: list[StatusRow]) -> None:
-        for callback in self.on_change:
-            callback(changes)
+        if self.on_change is not None and changes:
+            self.on_change(changes)

@@ -1,19 +1,24 @@
 """Sender reputation views: daily and hourly volumes per sender, and each sender's state.
 
-``on_volume`` hears which senders' counts moved (after commit), so the rules can judge them.
+``SendersView.apply`` returns which senders' counts moved; ``SenderRules`` (a reaction of the
+write pipeline, ``projections.pipeline``) reads their counts in the same transaction, in one
+statement, and records a sender's new state there.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
-from domain.ledger import Ledger
-from domain.sender import ACTIVE, PAUSED, SenderPolicy, Volume, judge
-from projections.base import Positioned, insert_rows, iso
+from domain.ledger import judge_senders
+from domain.rejection_alerts import RejectionPolicy, rejection_alert
+from domain.sender import ACTIVE, PAUSED, Judgement, SenderPolicy, Volume, judge
+from projections.base import Applied, Positioned, insert_rows, iso
+from projections.pipeline import Batch
+from projections.sender_rejections import RejectionReader, SenderRejectionsView, rejections_in
 from projections.tables import LIVE, Names
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
@@ -52,7 +57,6 @@ class SendersView:
 
     def __init__(self, names: Names = LIVE) -> None:
         self.names = names
-        self.on_volume: list[Callable[[dict[str, datetime]], None]] = []
 
     def shadow(self, names: Names) -> SendersView:
         return SendersView(names)
@@ -74,6 +78,11 @@ class SendersView:
         for _, event in events:
             if type(event).__name__ == "SenderStateChanged":
                 self._state(cur, event)
+                continue
+            if type(event).__name__ == "SenderRejected" and event.sender:
+                # Counted by ``SenderRejectionsView``; the rules judge this sender again.
+                latest[event.sender] = max(latest.get(event.sender, event.occurred_at),
+                                           event.occurred_at)
                 continue
             counts = _counts(event)
             if not counts or not getattr(event, "sender", None):
@@ -97,7 +106,8 @@ class SendersView:
         updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
         insert_rows(cur, f"INSERT INTO {table} (sender, {period}, {', '.join(columns)})",
                     [(s, p, *(v[c] for c in columns)) for (s, p), v in sorted(rows.items())],
-                    f"ON CONFLICT (sender, {period}) DO UPDATE SET {updates}")
+                    f"ON CONFLICT (sender, {period}) DO UPDATE SET {updates}",
+                    ("text", "text", *("integer" for _ in columns)))
 
     def _state(self, cur: Cursor, event: Any) -> None:
         cur.execute(
@@ -111,9 +121,7 @@ class SendersView:
              iso(event.occurred_at)))
 
     def after_commit(self, changes: dict[str, datetime]) -> None:
-        if changes:
-            for callback in self.on_volume:
-                callback(changes)
+        pass
 
 
 class SenderReader:
@@ -150,7 +158,7 @@ class SenderReader:
     def names(self) -> list[str]:
         with self.db.read() as cur:
             cur.execute("SELECT sender FROM sender_daily UNION SELECT sender FROM sender_state "
-                        "ORDER BY 1")
+                        "UNION SELECT sender FROM sender_rejections_daily ORDER BY 1")
             return [row[0] for row in cur.fetchall()]
 
     def daily(self, sender: str, first_day: date) -> list[dict[str, Any]]:
@@ -160,13 +168,31 @@ class SenderReader:
                         (sender, first_day.isoformat()))
             return [dict(zip(("day", *COUNTED), row, strict=True)) for row in cur.fetchall()]
 
-    def report(self, sender: str, today: date) -> dict[str, Any]:
-        """State, 7- and 30-day counts and rates, and the last 30 days day by day."""
-        week = self.volume(sender, today - timedelta(days=6), today)
-        month = self.volume(sender, today - timedelta(days=29), today)
+    def report(self, sender: str, today: date, now: datetime | None = None) -> dict[str, Any]:
+        """State, 7- and 30-day counts and rates (sender-side rejections by class beside
+        the bounce and complaint rates), the last 30 days day by day, and the rejection
+        warning of the 24 hours before ``now``."""
+        week_start, month_start = today - timedelta(days=6), today - timedelta(days=29)
+        week = self.volume(sender, week_start, today)
+        month = self.volume(sender, month_start, today)
+        rejections = RejectionReader(self.db)
+        per_day = rejections.per_day(sender, month_start)
         return {"sender": sender, **self.state(sender),
-                "last_7_days": _volume_dict(week), "last_30_days": _volume_dict(month),
-                "daily": self.daily(sender, today - timedelta(days=29))}
+                "last_7_days": {**_volume_dict(week), **rejections.period(
+                    sender, week_start, today, week.sent)},
+                "last_30_days": {**_volume_dict(month), **rejections.period(
+                    sender, month_start, today, month.sent)},
+                "daily": _with_rejections(self.daily(sender, month_start), per_day),
+                **rejections.report(sender, today, now)}
+
+
+def _with_rejections(days: list[dict[str, Any]], per_day: dict[str, int]
+                     ) -> list[dict[str, Any]]:
+    """Day rows with their sender-side rejections; a day with only rejections is a row too."""
+    rows = {row["day"]: row for row in days}
+    for day in per_day.keys() - rows.keys():
+        rows[day] = {"day": day, **dict.fromkeys(COUNTED, 0)}
+    return [{**rows[day], "sender_rejections": per_day.get(day, 0)} for day in sorted(rows)]
 
 
 def _volume_dict(volume: Volume) -> dict[str, Any]:
@@ -177,16 +203,65 @@ def _volume_dict(volume: Volume) -> dict[str, Any]:
 
 
 class SenderRules:
-    """After commit: judge each sender whose volume moved; record a change of state."""
+    """A reaction of the write pipeline: judge each sender whose volume moved in this batch,
+    from the counts the batch just wrote, and record a change of state in the same batch."""
 
-    def __init__(self, reader: SenderReader, ledger: Ledger, policy: SenderPolicy) -> None:
-        self.reader, self.ledger, self.policy = reader, ledger, policy
+    def __init__(self, view: SendersView, policy: SenderPolicy,
+                 rejections: RejectionPolicy | None = None) -> None:
+        self.view, self.policy = view, policy
+        self.rejections = rejections or RejectionPolicy()
 
-    def __call__(self, latest: dict[str, datetime]) -> None:
-        for sender, moment in sorted(latest.items()):
-            today = moment.astimezone(UTC).date()
-            week = self.reader.volume(sender, today - timedelta(days=6), today)
-            judgement = judge(week, self.reader.hour(sender, moment), self.policy)
-            current = self.reader.state(sender)["state"]
-            if judgement.state != current and current != PAUSED:
-                self.ledger.judge_sender(sender, judgement, occurred_at=moment)
+    def __call__(self, batch: Batch, applied: Applied) -> None:
+        moved: dict[str, datetime] = {}
+        for view, change in applied.changes:
+            if view is self.view and change:
+                for sender, moment in change.items():
+                    moved[sender] = max(moved.get(sender, moment), moment)
+        if not moved:
+            return
+        cur = batch.cur
+        rejected = _rejected_senders(applied)
+        judgements: dict[str, tuple[Judgement, datetime]] = {}
+        for sender, (week, hour, state) in _volumes(cur, moved).items():
+            # A spike of sender-side rejections (SPEC §3.1) warns when no rate rule applies;
+            # read with this batch's cursor, so this batch's rejections count. An active
+            # sender with no new rejection cannot have started a spike: not read.
+            alert = rejection_alert(
+                rejections_in(cur, sender, moved[sender], self.rejections.window),
+                self.rejections) if sender in rejected or state != ACTIVE else None
+            judgement = judge(week, hour, self.policy, alert)
+            if judgement.state != state and state != PAUSED:
+                judgements[sender] = (judgement, moved[sender])
+        if judgements:
+            judge_senders(batch, judgements)
+
+
+def _rejected_senders(applied: Applied) -> set[str]:
+    """Senders charged with a sender-side rejection in this batch."""
+    return {sender for view, change in applied.changes
+            if isinstance(view, SenderRejectionsView) and change for sender in change}
+
+
+def _volumes(cur: Cursor, moments: dict[str, datetime]) -> dict[str, tuple[Volume, Volume, str]]:
+    """Each sender's last 7 days, the hour of its moment and its state, in one statement."""
+    rows = []
+    for sender, moment in sorted(moments.items()):
+        today = moment.astimezone(UTC).date()
+        rows += [sender, (today - timedelta(days=6)).isoformat(), today.isoformat(),
+                 (iso(moment) or "")[:13]]
+    values = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+                       for _ in moments)
+    sums = ", ".join(f"(SELECT COALESCE(SUM(d.{c}), 0) FROM sender_daily d WHERE "
+                     "d.sender = v.sender AND d.day BETWEEN v.first_day AND v.last_day)"
+                     for c in COUNTED)
+    cur.execute(f"WITH v(sender, first_day, last_day, hour) AS (VALUES {values}) "
+                f"SELECT v.sender, {sums}, COALESCE(h.sent, 0), COALESCE(h.hard_bounces, 0), "
+                f"COALESCE(s.state, '{ACTIVE}') FROM v "
+                "LEFT JOIN sender_hourly h ON h.sender = v.sender AND h.hour = v.hour "
+                "LEFT JOIN sender_state s ON s.sender = v.sender", rows)
+    found = {}
+    for sender, *counts in cur.fetchall():
+        week = Volume(*(int(c) for c in counts[:len(COUNTED)]))
+        hour = Volume(sent=int(counts[-3]), hard_bounces=int(counts[-2]))
+        found[sender] = (week, hour, counts[-1])
+    return found

@@ -19,9 +19,12 @@ from domain.policy import COUNT_NAMES, OK, Mark, Policy, Standing, Verdict, verd
 from domain.standing_json import standing_text
 from projections.base import iso, parse_iso
 from projections.bulk import LogEvent
+from projections.queries import PROJECTION_ERROR
 
 COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
+TYPES = ("text", "text", "text", "boolean", "text", "text", "text", "text", "text",
+         *("integer" for _ in COUNT_NAMES), "text", "bigint")
 BLOCK_COLUMNS = ("address_hash", "address_id", "status", "erased_at", "position")
 Values = tuple[Any, ...]
 FRESH = Verdict(OK)  # the verdict of an address with no facts, whatever the policy
@@ -37,18 +40,27 @@ class StatusRow:
     verdict: Verdict
     changed_at: str | None
     position: int
+    quarantined: bool = False  # a view failed on its events: not sendable until repaired
+
+    @property
+    def sendable(self) -> bool:
+        return self.verdict.sendable and not self.quarantined
+
+    @property
+    def reason(self) -> str | None:
+        return PROJECTION_ERROR if self.quarantined else self.verdict.reason
 
     def as_status(self) -> dict[str, Any]:
         """The SPEC §5 status shape of this row."""
         v, st = self.verdict, self.standing
-        return {"address": self.address, "status": v.status, "sendable": v.sendable,
-                "reason": v.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
+        return {"address": self.address, "status": v.status, "sendable": self.sendable,
+                "reason": self.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
                 "counts": st.counts_dict(), "last_event_at": iso(st.last_event_at)}
 
     def values(self) -> tuple[Any, ...]:
         v, st = self.verdict, self.standing
-        return (self.address_id, self.address, v.status, v.sendable, v.reason, v.diagnostic,
-                iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
+        return (self.address_id, self.address, v.status, self.sendable, self.reason,
+                v.diagnostic, iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
                 standing_text(st), self.position)
 
 

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 
 from api.services import Services, build_services
 from domain.reports import Bounce
-from projections.base import Projector
 from projections.event_counts import EventCountsView
 from projections.log_rows import Opener
 from projections.rebuild import Rebuild
@@ -198,7 +197,7 @@ def test_counts_per_type_rebuild_without_decrypting_or_decoding(
         database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     golden = golden_services(database_url, tmp_path)
     try:
-        live = Projector(golden.ledger, golden.db, [EventCountsView()])
+        live = golden.projector.with_views([EventCountsView()])
         live.create_tables()
         live.catch_up()
         counted = rows(golden, "event_counts")
