@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from adapters.event_log import EventLog, Row, Snapshot
 from adapters.shredding import VERSION, unseal
 from adapters.sql import Cursor, Database
-from projections.log_rows import Kind, Opener, kind, open_others, python_value
+from projections.log_rows import Kind, Opener, kind, open_others, python_value, stale
 
 MARKS_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_rebuilds (name TEXT PRIMARY KEY, "
@@ -75,20 +75,23 @@ class LogEvent:
         _, key, version, topic, state = self._row
         if state is None:
             raise RuntimeError("this pass reads event types only (bulk_reads_data is false)")
-        if self.address_event and not self._kind.upcast and state[:1] == VERSION:
+        data: dict[str, Any] | None = None
+        if self.address_event and state[:1] == VERSION:
             plain = unseal(state, key, self._keys.cipher())[1]  # the usual case, inline
             if plain is None:
                 return None
-            data: dict[str, Any] = orjson.loads(plain)
-            if self.type in _CHANGES:
+            data = orjson.loads(plain)
+            if stale(data, self._kind):
+                data = self._opener.upcast(key, version, topic, bytes(state)).state
+            elif self.type in _CHANGES:
                 open_others(data, key, self._keys.other)
         else:
             opened = self._opener.open(key, version, topic, bytes(state),
                                        self._keys.cipher() if self.address_event else None,
                                        self._keys.other)
-            if opened.state is None:
-                return None
             data = opened.state
+        if data is None:
+            return None
         for name, value in data.items():
             if type(value) is dict or type(value) is list:
                 data[name] = python_value(value)

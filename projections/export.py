@@ -29,7 +29,7 @@ from domain.address import Address
 from domain.ledger import Ledger
 from domain.redaction import ERASED
 from domain.sender import Sender
-from projections.log_rows import Opener, export_value, iso_text, kind, open_others
+from projections.log_rows import Opened, Opener, export_value, iso_text, kind, open_others, stale
 
 PAGE_SIZE = 5000
 _REDACTED: dict[str, Any] = {"redacted": True}
@@ -130,21 +130,23 @@ def _page(rows: Sequence[Row], ciphers: Ciphers, opener: Opener, names: AddressN
     loads, cipher_of, known = orjson.loads, ciphers.by_id.get, names.cache
     for position, key, version, topic, state in rows:
         what = kind(topic)
-        if what.upcast or not what.address or state[:1] != VERSION:
-            opened = opener.open(key, version, topic, bytes(state),
-                                 cipher_of(key) if what.address else None, ciphers)
-            data, timestamp, occurred = opened.state, opened.timestamp, opened.occurred_at
-            if data is not None:
-                for envelope in ("timestamp", "occurred_at", "originator_topic"):
-                    data.pop(envelope, None)
-        else:
+        data = None
+        if what.address and state[:1] == VERSION:  # the usual case, inline
             header, plain = unseal(state, key, cipher_of(key))
             if plain is None:
                 times = loads(header)
-                data, timestamp, occurred = None, times["timestamp"], times["occurred_at"]
+                timestamp, occurred = times["timestamp"], times["occurred_at"]
             else:
                 data = loads(plain)
-                timestamp, occurred = data.pop("timestamp"), data.pop("occurred_at", None)
+                if stale(data, what):  # stored before its class changed: the upcasters
+                    data, timestamp, occurred = _unwrap(
+                        opener.upcast(key, version, topic, bytes(state)))
+                else:
+                    timestamp, occurred = data.pop("timestamp"), data.pop("occurred_at", None)
+        else:
+            opened = opener.open(key, version, topic, bytes(state),
+                                 cipher_of(key) if what.address else None, ciphers)
+            data, timestamp, occurred = _unwrap(opened)
         if since is not None and datetime.fromisoformat(timestamp["_data_"]) < since:
             continue
         recorded = iso_text(timestamp)
@@ -167,6 +169,15 @@ def _page(rows: Sequence[Row], ciphers: Ciphers, opener: Opener, names: AddressN
             position, _, name, version, when, recorded, data = out[i]
             out[i] = (position, names.cache[key], name, version, when, recorded, data)
     return out
+
+
+def _unwrap(opened: Opened) -> tuple[dict[str, Any] | None, Any, Any]:
+    """Fields without the envelope, and the recorded and occurred times."""
+    data = opened.state
+    if data is not None:
+        for envelope in ("timestamp", "occurred_at", "originator_topic"):
+            data.pop(envelope, None)
+    return data, opened.timestamp, opened.occurred_at
 
 
 def _address(name: str, key: str, data: dict[str, Any], names: AddressNames,

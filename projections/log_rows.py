@@ -6,8 +6,8 @@ library's ``JSONTranscoder`` would give, so results are identical (``tests/analy
 Sealed address events are opened with their aggregate's data key (``adapters.shredding``);
 one that cannot be opened is *redacted*: only its type and times are known.
 
-A row whose event class has upcasters (``class_version`` > 1) goes through the library's
-mapper instead, so stored-contract changes keep working here too.
+A row stored under an older ``class_version`` than its event class's goes through the
+library's mapper instead (its upcasters), so stored-contract changes keep working here too.
 """
 
 from __future__ import annotations
@@ -39,19 +39,25 @@ _DECODE: dict[str, Callable[[Any], Any]] = {
 
 @dataclass(frozen=True)
 class Kind:
-    """What a topic is: its SPEC §4 type name, whether it is an address event, and whether
-    its rows must go through the library's mapper (upcasters)."""
+    """What a topic is: its SPEC §4 type name, whether it is an address event, and its
+    class version (a row stored under an older one is upcast by the library's mapper)."""
 
     name: str
     address: bool
-    upcast: bool
+    version: int
 
 
 @lru_cache(maxsize=256)
 def kind(topic: str) -> Kind:
     cls = resolve_topic(topic)
     address = isinstance(cls, type) and issubclass(cls, Address.Event)  # type: ignore[attr-defined]
-    return Kind(cls.__name__, address, getattr(cls, "class_version", 1) > 1)
+    return Kind(cls.__name__, address, getattr(cls, "class_version", 1))
+
+
+def stale(fields: Fields, what: Kind) -> bool:
+    """Whether decoded fields were stored under an older class version (and drop the
+    marker, as the library does)."""
+    return fields.pop("class_version", 1) < what.version
 
 
 def python_value(value: Any) -> Any:
@@ -112,8 +118,7 @@ class Opener:
     def open(self, originator_id: str, version: int, topic: str, state: bytes,
              cipher: AESGCM | None, others: CipherFor) -> Opened:
         """The row's fields; ``others`` gives the cipher of another address (email changes)."""
-        if kind(topic).upcast:
-            return self._through_mapper(originator_id, version, topic, state, others)
+        original = state
         if state[:1] == VERSION:
             header, plain = unseal(state, originator_id, cipher)
             if plain is None:
@@ -121,11 +126,13 @@ class Opener:
                 return Opened(None, times["timestamp"], times["occurred_at"])
             state = plain
         fields: Fields = orjson.loads(state)
+        if stale(fields, kind(topic)):
+            return self.upcast(originator_id, version, topic, original)
         open_others(fields, originator_id, others)
         return Opened(fields, fields["timestamp"], fields.get("occurred_at"))
 
-    def _through_mapper(self, originator_id: str, version: int, topic: str, state: bytes,
-                        others: CipherFor) -> Opened:
+    def upcast(self, originator_id: str, version: int, topic: str, state: bytes) -> Opened:
+        """A row stored under an older class version, through the library's mapper."""
         event = self.mapper.to_domain_event(StoredEvent(UUID(originator_id), version, topic,
                                                         state))
         fields = {k: _transcoded(v) for k, v in vars(event).items()
