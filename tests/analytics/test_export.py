@@ -13,12 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from api.cli_analytics import export_events
-from api.services import Services, build_services
+from api.services import Services
 from domain.reports import Bounce, Sent
 from projections.event_json import event_dict
 from projections.export import Selection, pages
 from tests.analytics.ledgers import T0
-from tests.conftest import make_settings
 
 FIELDS = ["position", "address", "type", "version", "occurred_at", "recorded_at", "data"]
 
@@ -101,23 +100,6 @@ def peak_rss_kib(url: str, fmt: str, out: Path) -> tuple[int, int]:
                             cwd=Path(__file__).parents[2])
     count, rss = result.stdout.split()
     return int(count), int(rss)
-
-
-def ledger_of(folder: Path, name: str, events: int) -> str:
-    url = f"sqlite:///{folder / name}"
-    services = build_services(make_settings(url))
-    addresses = events // 2  # Registered + MessageSent per address
-    for start in range(0, addresses, 1000):
-        services.ledger.record(*[Sent(f"{name}{i}@example.com", f"m{i}", T0, "api")
-                                 for i in range(start, min(start + 1000, addresses))])
-    services.close()
-    return url
-
-
-@pytest.fixture(scope="module")
-def small_and_large(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    folder = tmp_path_factory.mktemp("ledgers")
-    return ledger_of(folder, "s", 5_000), ledger_of(folder, "l", 50_000)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,3 +215,30 @@ def test_counts_per_type_rebuild_without_decrypting_or_decoding(
         assert dict((t, n) for t, n in counted)["Erased"] == 2
     finally:
         golden.close()
+
+
+_REBUILD = """
+import resource, sys
+from api.services import build_services
+from tests.conftest import make_settings
+services = build_services(make_settings(sys.argv[1]))
+outcome = services.rebuild("email_status")
+print(outcome.position, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def rebuild_peak_rss_kib(url: str) -> tuple[int, int]:
+    result = subprocess.run([sys.executable, "-c", _REBUILD, url], capture_output=True,
+                            text=True, check=True, cwd=Path(__file__).parents[2])
+    position, rss = result.stdout.split()
+    return int(position), int(rss)
+
+
+def test_memory_stays_flat_on_a_ten_times_larger_rebuild(
+        small_and_large: tuple[str, str]) -> None:
+    small, large = small_and_large
+    small_position, small_rss = rebuild_peak_rss_kib(small)
+    large_position, large_rss = rebuild_peak_rss_kib(large)
+    assert (small_position, large_position) == (5_000, 50_000)
+    # 45,000 more events (22,500 more addresses) held at once would take far more than this.
+    assert large_rss - small_rss < 16 * 1024, (small_rss, large_rss)
