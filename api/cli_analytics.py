@@ -16,13 +16,14 @@ from api.progress import progress_bar
 from api.services import Services
 from domain.policy import Policy
 from projections.export import EVENT_TYPES, ParquetOut, Selection, records, write_jsonl
-from projections.rebuild import Outcome
+from projections.rebuild import NotRebuildable, Outcome
 from projections.what_if import compare, render_chart, write_csv
 
 
 @app.command()
 def replay(projection: Annotated[str | None, typer.Argument(
-        help="email_status, profiles, message_map or senders (default: all)")] = None,
+        help="email_status, profiles, message_map, senders or sender_rejections "
+             "(default: all)")] = None,
            verify: Annotated[bool, typer.Option(
                "--verify", help="compare the rebuilt view with the live one; no swap")] = False,
            restart: Annotated[bool, typer.Option(
@@ -35,8 +36,12 @@ def replay(projection: Annotated[str | None, typer.Argument(
         if projection is not None and projection not in names:
             fail(f"unknown projection {projection!r}; choose from {', '.join(names)}", 2)
         for name in [projection] if projection else names:
-            with progress_bar(err, f"rebuilding {name}") as report:
-                outcome = built.rebuild(name, verify=verify, restart=restart, progress=report)
+            try:
+                with progress_bar(err, f"rebuilding {name}") as report:
+                    outcome = built.rebuild(name, verify=verify, restart=restart,
+                                            progress=report)
+            except NotRebuildable as error:
+                fail(str(error), 2)
             if not verify:
                 out.print(f"{name}: rebuilt up to event {outcome.position} and swapped in")
                 continue

@@ -42,12 +42,16 @@ class Rebuildable(View, Protocol):
     def shadow(self, names: Names) -> View: ...
 
 
+class NotRebuildable(TypeError):
+    """A view that does not name its tables cannot be rebuilt beside the live one."""
+
+
 def rebuildable(view: View) -> Rebuildable:
     """The view, checked: it names its tables and builds its shadow (``projections.tables``),
     or a clear error says it cannot be rebuilt beside the live one."""
     if not getattr(view, "tables", None) or not callable(getattr(view, "shadow", None)):
-        raise TypeError(f"view {view.name!r} does not name its tables (``tables`` and "
-                        "``shadow(names)``): it cannot be rebuilt beside the live one")
+        raise NotRebuildable(f"view {view.name!r} does not name its tables (`tables` and "
+                             "`shadow(names)`): it cannot be rebuilt beside the live one")
     return view  # type: ignore[return-value]
 
 

@@ -17,7 +17,7 @@ from api.services import Services, build_services
 from domain.reports import Bounce
 from projections.event_counts import EventCountsView
 from projections.log_rows import Opener
-from projections.rebuild import Rebuild
+from projections.rebuild import NotRebuildable, Rebuild
 from tests.analytics.ledgers import (
     T0,
     VIEW_TABLES,
@@ -242,3 +242,26 @@ def test_memory_stays_flat_on_a_ten_times_larger_rebuild(
     assert (small_position, large_position) == (5_000, 50_000)
     # 45,000 more events (22,500 more addresses) held at once would take far more than this.
     assert large_rss - small_rss < 16 * 1024, (small_rss, large_rss)
+
+
+class Unnamed:
+    """A view that does not say which tables are its own."""
+
+    name = "unnamed"
+
+    def create(self, cur: Any) -> None:
+        cur.execute("CREATE TABLE IF NOT EXISTS unnamed (n INTEGER)")
+
+    def clear(self, cur: Any) -> None:
+        cur.execute("DELETE FROM unnamed")
+
+    def apply(self, cur: Any, events: Any) -> None:
+        pass
+
+    def after_commit(self, changes: Any) -> None:
+        pass
+
+
+def test_a_view_that_does_not_name_its_tables_is_refused_clearly(services: Services) -> None:
+    with pytest.raises(NotRebuildable, match="'unnamed' does not name its tables"):
+        Rebuild(services.ledger, services.db, Unnamed())
