@@ -109,14 +109,30 @@ def _phase(url: str, name: str) -> dict[str, Any]:
             "rebuild_event_counts": lambda: Rebuild(ledger, db, EventCountsView(),
                                                     log=log).run().position,
         }
+        baseline = _reset_peak_rss()  # the service's start-up is not the phase's memory
         before, start = _cpu(), time.perf_counter()
         count = work[name]()
         seconds, cpu = time.perf_counter() - start, _cpu() - before
+        peak = _status_kib("VmHWM")
     # CPU µs per event of this process: steadier than the rate on a busy machine (the
     # database server's own work is not in it).
     return {"events": count, "seconds": round(seconds, 2), "events_per_s": rate(count, seconds),
             "client_cpu_us_per_event": round(cpu / max(count, 1) * 1e6, 2),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "rss_before_mib": round(baseline / 1024, 1), "peak_rss_mib": round(peak / 1024, 1)}
+
+
+def _status_kib(field: str) -> int:
+    """A memory figure of this process from ``/proc/self/status`` (Linux), in KiB."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1])
+
+
+def _reset_peak_rss() -> int:
+    """Start the peak (``VmHWM``) again from the current RSS; returns that RSS in KiB."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return _status_kib("VmRSS")
 
 
 def _cpu() -> float:
