@@ -31,6 +31,10 @@ _SENT, _DELIVERED, _SOFT, _HARD, _COMPLAINTS, _BLOCKED = range(len(COUNT_NAMES))
 # The events after which the verdict can differ (the others move counts or times only).
 JUDGED = frozenset({"Delivered", "SoftBounced", "HardBounced", "Complained", "StatusReset",
                     "Suppressed", "SoftBounceEscalated", "Erased"})
+# The events whose fold reads more than when they happened (``occurred_at``): for every
+# other one, ``apply(kind, {"occurred_at": …})`` is the whole story.
+READS_FIELDS = frozenset({"SoftBounced", "HardBounced", "Complained", "Suppressed",
+                          "SoftBounceEscalated", "Erased"})
 
 
 class Folding:

@@ -20,6 +20,7 @@ positions up to the same head, so every event is loaded exactly once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
@@ -96,6 +97,22 @@ class LogEvent:
             if type(value) is dict or type(value) is list:
                 data[name] = python_value(value)
         return data
+
+    def times(self) -> dict[str, Any] | None:
+        """Only ``timestamp`` and ``occurred_at`` — ``None`` for a redacted event, exactly as
+        ``fields()``. A sealed event is still decrypted (that is what proves it readable and
+        untouched), but only its small plain header is decoded, not the state."""
+        _, key, _, _, state = self._row
+        if state is None or not self.address_event or state[:1] != VERSION:
+            return self.fields()
+        header, plain = unseal(state, key, self._keys.cipher())
+        if plain is None:
+            return None
+        times = orjson.loads(header)
+        occurred = times["occurred_at"]
+        return {"timestamp": datetime.fromisoformat(times["timestamp"]["_data_"]),
+                "occurred_at": None if occurred is None
+                else datetime.fromisoformat(occurred["_data_"])}
 
 
 _CHANGES = ("EmailChangedTo", "EmailChangedFrom")

@@ -14,7 +14,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from domain.folding import JUDGED, Folding
+from domain.folding import JUDGED, READS_FIELDS, Folding
 from domain.policy import COUNT_NAMES, OK, Mark, Policy, Standing, Verdict, verdict
 from domain.standing_json import standing_text
 from projections.base import iso, parse_iso
@@ -106,7 +106,9 @@ def fold_history(key: str, history: Iterable[LogEvent], policy: Policy
     current: _History | None = None
     block: Values | None = None
     for event in history:
-        fields = event.fields() if event.address_event else None
+        # An event the fold reads only the time of needs only its header (``READS_FIELDS``).
+        fields = None if not event.address_event else (
+            event.fields() if current is None or event.type in READS_FIELDS else event.times())
         if fields is None:  # redacted (an erased history counts for nothing), or no address
             continue
         if event.type == "Erased":

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.folding import JUDGED, Folding
+from domain.folding import JUDGED, READS_FIELDS, Folding
 from domain.policy import Mark, Policy, Standing, fold, verdict
 from domain.standing_json import dump_standing, standing_text
 from tests.domain.helpers import T0
@@ -111,3 +111,16 @@ standings = st.builds(
 @given(standing=standings)
 def test_standing_text_is_the_json_dumps_of_the_standing(standing: Standing) -> None:
     assert standing_text(standing) == json.dumps(dump_standing(standing))
+
+
+@settings(max_examples=300, deadline=None)
+@given(history=st.lists(events, max_size=30), policy=policies)
+def test_events_outside_reads_fields_fold_from_their_time_alone(history: list[Any],
+                                                               policy: Policy) -> None:
+    full, timed = Folding(policy), Folding(policy)
+    for event in history:
+        kind = type(event).__name__
+        full.apply(kind, vars(event))
+        timed.apply(kind, vars(event) if kind in READS_FIELDS
+                    else {"occurred_at": getattr(event, "occurred_at", None)})
+    assert timed.standing() == full.standing()
