@@ -9,7 +9,16 @@ from fastapi import FastAPI
 
 from api.console import install_console
 from api.errors import install_error_handlers
-from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
+from api.routes import (
+    addresses,
+    health,
+    messages,
+    outgoing_webhooks,
+    profiles,
+    senders,
+    tokens,
+    webhooks,
+)
 from api.services import Services, build_services
 from api.settings import Settings
 
@@ -25,6 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services = build_services(settings)
         if app.state.services.db.dialect == "postgresql" or app.state.services.redis:
             app.state.services.start_follower()
+        app.state.services.start_dispatcher()
         yield
         if owned:
             app.state.services.close()
@@ -33,7 +43,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
-    for module in (health, webhooks, addresses, profiles, messages, senders, tokens):
+    for module in (health, webhooks, addresses, profiles, messages, senders, tokens,
+                   outgoing_webhooks):
         app.include_router(module.router)
     install_console(app, settings)
     return app

@@ -17,14 +17,17 @@ from api.tokens import TokenError
 from domain.errors import (
     AddressNotFound,
     ConsentRequired,
+    DeliveryErased,
     ErasureIncomplete,
     ErasureUnavailable,
     InvalidAddress,
     InvalidCommand,
     InvalidMessage,
+    InvalidWebhook,
     LedgerError,
     ProfileNotFound,
     SenderPaused,
+    WebhookNotFound,
 )
 from projections.address_list import InvalidListQuery
 
@@ -41,6 +44,9 @@ STATUS_OF: dict[type[LedgerError], int] = {
     AddressNotFound: 404,
     ErasureUnavailable: 503,
     ErasureIncomplete: 503,
+    InvalidWebhook: 422,
+    WebhookNotFound: 404,
+    DeliveryErased: 409,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",

@@ -20,6 +20,7 @@ from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
 from api.settings import Settings
 from api.tokens import TokenStore
+from api.webhooks import Webhooks, build_webhooks
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
 from domain.sender import SenderPolicy
@@ -31,6 +32,7 @@ from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.status_mirror import StatusLookup, StatusMirror
+from projections.webhooks import NotReplayable, WebhookView
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class Services:
     follower: Follower | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     email_client: EmailClient | None = None
+    webhooks: Webhooks | None = None
+    _dispatching: bool = False
     _email_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def email(self) -> EmailClient:
@@ -74,6 +78,12 @@ class Services:
             self.follower = Follower(self.projector, interval, also)
             self.follower.start()
 
+    def start_dispatcher(self) -> None:
+        """Send outgoing webhooks from this process (``WEBHOOK_DISPATCH``)."""
+        if self.webhooks is not None and self.settings.webhook_dispatch and not self._dispatching:
+            self._dispatching = True
+            self.webhooks.dispatcher.start()
+
     def rebuild(self, name: str, *, verify: bool = False, restart: bool = False,
                 progress: Progress | None = None, batch_size: int = 5000) -> Outcome:
         """Rebuild one view beside the live one and swap it in (or only compare, ``verify``);
@@ -81,6 +91,9 @@ class Services:
         view = next((v for v in self.projector.views if v.name == name), None)
         if view is None:
             raise KeyError(name)
+        if not getattr(view, "replayable", True):
+            raise NotReplayable(f"{name} is an outbox: rebuilding it would send its history "
+                                "again")
         outcome = Rebuild(self.ledger, self.db, view, batch_size).run(
             verify=verify, restart=restart, progress=progress,
             live_catch_up=self.projector.catch_up)
@@ -91,6 +104,8 @@ class Services:
     def close(self) -> None:
         if self.follower is not None:
             self.follower.stop()
+        if self.webhooks is not None:
+            self.webhooks.dispatcher.stop()
         self.committer.close()
         self.http.close()
         if self.email_client is not None:
@@ -136,8 +151,10 @@ def build_services(settings: Settings) -> Services:
         ledger, keys = build_ledger(settings, url)
         status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
         senders_view = SendersView()
-        projector = Projector(ledger, db, [status_view, ProfilesView(), message_map,
-                                           senders_view])
+        webhooks = build_webhooks(settings, db)
+        projector = Projector(ledger, db, [
+            status_view, ProfilesView(), message_map, senders_view,
+            WebhookView(webhooks.dispatcher.wake, db.for_update)])
         projector.create_tables()
         tokens = TokenStore(db)
         tokens.create_table()
@@ -171,6 +188,7 @@ def build_services(settings: Settings) -> Services:
                         build_ingest(settings, http, committer, messages), committer, http,
                         client, mirror)
     services.extras["keys"] = keys
+    services.webhooks = webhooks
     projector.catch_up()
     if mirror is not None:
         mirror.sync()

@@ -53,6 +53,25 @@ class Settings(BaseSettings):
     # else a random key per process (sessions then end on restart and need one worker).
     session_secret: SecretStr = SecretStr("")
 
+    # Outgoing webhooks (SPEC §11; README "Outgoing webhooks").
+    webhook_max_attempts: int = Field(14, ge=1, le=100)
+    # Private, loopback and link-local targets; unset: allowed in development only.
+    webhook_allow_private: bool | None = None
+    webhook_timeout_s: float = Field(10.0, gt=0, le=60)
+    webhook_concurrency: int = Field(4, ge=1, le=64)
+    webhook_backoff_s: float = Field(10.0, gt=0)
+    webhook_backoff_cap_s: float = Field(43200.0, gt=0)
+    # Deliveries in a row that end failed (every attempt used) before an endpoint is disabled.
+    webhook_disable_after: int = Field(5, ge=1)
+    # How long a rotated-out secret still signs deliveries beside the new one.
+    webhook_secret_overlap_hours: float = Field(24.0, ge=0)
+    # Run the delivery thread in ``serve`` and ``worker`` (off: another process delivers).
+    webhook_dispatch: bool = True
+
+    # SES account-level suppression list sync (SPEC §12).
+    ses_suppression_sync: Literal["off", "push", "pull", "both"] = "off"
+    ses_sync_rate: float = Field(1.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment != "development" and (
@@ -76,6 +95,25 @@ class Settings(BaseSettings):
             if value and value != DEFAULT_SECRET:
                 return value.encode()
         return secrets.token_bytes(32)
+
+    @property
+    def allow_private_webhooks(self) -> bool:
+        """``WEBHOOK_ALLOW_PRIVATE``, defaulting to true in development only (SPEC §11)."""
+        if self.webhook_allow_private is None:
+            return self.environment == "development"
+        return self.webhook_allow_private
+
+    @property
+    def webhook_https_only(self) -> bool:
+        return self.environment != "development"
+
+    @property
+    def ses_push(self) -> bool:
+        return self.ses_suppression_sync in ("push", "both")
+
+    @property
+    def ses_pull(self) -> bool:
+        return self.ses_suppression_sync in ("pull", "both")
 
     def topic_patterns(self) -> list[str]:
         return [t.strip() for t in self.sns_topic_arns.split(",") if t.strip()]
