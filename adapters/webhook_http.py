@@ -61,7 +61,7 @@ def refusal(ip: IPAddress) -> str | None:
     mapped = getattr(ip, "ipv4_mapped", None)
     if mapped is not None:
         return refusal(mapped)
-    for kind in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+    for kind in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved"):
         if getattr(ip, f"is_{kind}"):
             return kind.replace("_", "-")
     return None if ip.is_global else "not globally routable"
