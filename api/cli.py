@@ -153,6 +153,9 @@ def escalate(now: Annotated[str | None, typer.Option(
 def worker(
         escalate_every: Annotated[float, typer.Option(
             help="also run the escalation job every N hours (0: never)", min=0)] = 0,
+        ses_sync_every: Annotated[float, typer.Option(
+            help="also run the SES suppression sync (push and pull, as "
+                 "SES_SUPPRESSION_SYNC allows) every N minutes (0: never)", min=0)] = 0,
         metrics_port: Annotated[int, typer.Option(
             help="serve Prometheus metrics on this port (0: off)", min=0, max=65535)] = 0,
         wait: Annotated[int, typer.Option(help="long-poll wait in seconds", min=0,
@@ -180,8 +183,11 @@ def worker(
             fail("BOUNCELEDGER_SQS_QUEUE_URL is not set", 2)
         if metrics_port:
             start_http_server(metrics_port, addr=built.settings.host)
+        if ses_sync_every and built.settings.ses_suppression_sync == "off":
+            fail("--ses-sync-every needs BOUNCELEDGER_SES_SUPPRESSION_SYNC (push, pull or both)",
+                 2)
         run_worker(built, stop, escalate_every_s=escalate_every * 3600 or None,
-                   wait_seconds=wait)
+                   ses_sync_every_s=ses_sync_every * 60 or None, wait_seconds=wait)
 
 
 @app.command()
@@ -273,7 +279,7 @@ def main() -> None:
 
 
 # The analysts' commands (replay, export, what-if) register themselves on ``app``.
-from api import cli_analytics  # noqa: E402, F401
+from api import cli_analytics, cli_sync  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -10,27 +10,31 @@ from typing import Any
 import httpx
 import redis
 
+from adapters.rate_limit import rate_limiter
 from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.ses import EmailClient
+from adapters.ses_sync_store import SesSyncStore
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
+from api.ses_sync import Pusher, SesSync, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.webhooks import Webhooks, build_webhooks
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
 from domain.sender import SenderPolicy
-from projections.base import Follower, Projector
+from projections.base import Follower, Projector, View
 from projections.email_status import EmailStatusView
 from projections.message_map import MessageLookup, MessageMapView
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
 from projections.senders import SenderReader, SenderRules, SendersView
+from projections.ses_push import SesPushView
 from projections.status_mirror import StatusLookup, StatusMirror
 from projections.webhooks import NotReplayable, WebhookView
 
@@ -62,6 +66,10 @@ class Services:
     email_client: EmailClient | None = None
     webhooks: Webhooks | None = None
     _dispatching: bool = False
+    ses_store: SesSyncStore | None = None
+    ses_pushed: threading.Event = field(default_factory=threading.Event, repr=False)
+    _ses_sync: SesSync | None = None
+    _pusher: Pusher | None = None
     _email_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def email(self) -> EmailClient:
@@ -79,10 +87,30 @@ class Services:
             self.follower.start()
 
     def start_dispatcher(self) -> None:
-        """Send outgoing webhooks from this process (``WEBHOOK_DISPATCH``)."""
+        """Send outgoing webhooks (``WEBHOOK_DISPATCH``) and push to SES's suppression list
+        (``SES_SUPPRESSION_SYNC`` push or both) from this process."""
         if self.webhooks is not None and self.settings.webhook_dispatch and not self._dispatching:
             self._dispatching = True
             self.webhooks.dispatcher.start()
+        if self.settings.ses_push and self._pusher is None:
+            self._pusher = Pusher(self.ses_sync(), self.ses_pushed)
+            self._pusher.start()
+
+    def ses_sync(self) -> SesSync:
+        """The SES suppression sync, built on first use (a boto3 client takes a while)."""
+        with self._email_lock:
+            if self._ses_sync is None:
+                settings = self.settings
+                if self.ses_store is None:
+                    raise ValueError("BOUNCELEDGER_SES_SUPPRESSION_SYNC is off")
+                limiter = rate_limiter(settings.ses_sync_rate, self.redis,
+                                       settings.redis_prefix, name="suppression-rate")
+                self._ses_sync = build_ses_sync(
+                    self.ledger, self.ses_store, self.projector.catch_up, limiter,
+                    region=settings.aws_region, endpoint_url=settings.aws_endpoint_url,
+                    push=settings.ses_push, pull=settings.ses_pull,
+                    lease_s=settings.ses_sync_lease_s)
+            return self._ses_sync
 
     def rebuild(self, name: str, *, verify: bool = False, restart: bool = False,
                 progress: Progress | None = None, batch_size: int = 5000) -> Outcome:
@@ -106,6 +134,10 @@ class Services:
             self.follower.stop()
         if self.webhooks is not None:
             self.webhooks.dispatcher.stop()
+        if self._pusher is not None:
+            self._pusher.stop()
+        if self._ses_sync is not None:
+            self._ses_sync.remote.ses.close()
         self.committer.close()
         self.http.close()
         if self.email_client is not None:
@@ -152,12 +184,18 @@ def build_services(settings: Settings) -> Services:
         status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
         senders_view = SendersView()
         webhooks = build_webhooks(settings, db)
-        projector = Projector(ledger, db, [
-            status_view, ProfilesView(), message_map, senders_view,
-            WebhookView(webhooks.dispatcher.wake, db.for_update)])
+        ses_pushed = threading.Event()
+        views: list[View] = [status_view, ProfilesView(), message_map, senders_view,
+                             WebhookView(webhooks.dispatcher.wake, db.for_update)]
+        if settings.ses_push:  # registered only where push is on: see projections/ses_push.py
+            views.append(SesPushView(ses_pushed.set, db.for_update))
+        projector = Projector(ledger, db, views)
         projector.create_tables()
         tokens = TokenStore(db)
         tokens.create_table()
+        ses_store = SesSyncStore(db) if settings.ses_suppression_sync != "off" else None
+        if ses_store is not None:
+            ses_store.create_tables()
     ledger.committed.append(lambda position: projector.catch_up(upto=position))
     if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
@@ -189,6 +227,7 @@ def build_services(settings: Settings) -> Services:
                         client, mirror)
     services.extras["keys"] = keys
     services.webhooks = webhooks
+    services.ses_store, services.ses_pushed = ses_store, ses_pushed
     projector.catch_up()
     if mirror is not None:
         mirror.sync()

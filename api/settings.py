@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # SES account-level suppression list sync (SPEC §12).
     ses_suppression_sync: Literal["off", "push", "pull", "both"] = "off"
     ses_sync_rate: float = Field(1.0, gt=0)
+    # How long a push call stays claimed: a process that died mid-call is taken over after.
+    ses_sync_lease_s: float = Field(120.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
