@@ -33,6 +33,7 @@ from projections.message_map import MessageLookup, MessageMapView
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
+from projections.sender_rejections import SenderRejectionsView
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.ses_push import SesPushView
 from projections.status_mirror import StatusLookup, StatusMirror
@@ -186,6 +187,7 @@ def build_services(settings: Settings) -> Services:
         webhooks = build_webhooks(settings, db)
         ses_pushed = threading.Event()
         views: list[View] = [status_view, ProfilesView(), message_map, senders_view,
+                             SenderRejectionsView(),
                              WebhookView(webhooks.dispatcher.wake, db.for_update)]
         if settings.ses_push:  # registered only where push is on: see projections/ses_push.py
             views.append(SesPushView(ses_pushed.set, db.for_update))

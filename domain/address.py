@@ -9,6 +9,7 @@ raising, and return ``False`` for a report the aggregate has already recorded.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -91,30 +92,106 @@ class Address(Aggregate):
         self, *, permanent: bool, message_id: str | None, feedback_id: str,
         bounce_type: str, bounce_subtype: str, diagnostic: str | None, status_code: str | None,
         action: str | None, reporting_mta: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
+        occurred_at: datetime, source: str, failure_class: str | None = None,
+        rule: str | None = None,
     ) -> bool:
-        """Record a hard (``permanent``) or soft bounce once per SES feedback id."""
+        """Record a hard (``permanent``) or soft bounce of the recipient once per SES
+        feedback id, with the class and rule the classifier gave it (SPEC §3.1)."""
         if report_key("feedback", feedback_id) in self.seen:
             return False
         record = self._hard_bounced if permanent else self._soft_bounced
         record(
             message_id, feedback_id, bounce_type, bounce_subtype, diagnostic, status_code,
-            action, reporting_mta, sender, occurred_at, source,
+            action, reporting_mta, sender, occurred_at, source, failure_class, rule,
         )
         return True
 
-    @event("HardBounced")
+    class HardBounced(Aggregate.Event):
+        """The recipient's mailbox refused mail permanently. Version 2 adds the class and
+        rule of SPEC §3.1; a version 1 event (recorded before the classifier) has neither
+        and keeps the meaning it had: a hard bounce of the recipient."""
+
+        class_version = 2
+        message_id: str | None
+        feedback_id: str
+        bounce_type: str
+        bounce_subtype: str
+        diagnostic: str | None
+        status_code: str | None
+        action: str | None
+        reporting_mta: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+        failure_class: str | None
+        rule: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["failure_class"] = None
+            state["rule"] = None
+
+    class SoftBounced(Aggregate.Event):
+        """The recipient's mailbox refused mail for now (version 2: as ``HardBounced``)."""
+
+        class_version = 2
+        message_id: str | None
+        feedback_id: str
+        bounce_type: str
+        bounce_subtype: str
+        diagnostic: str | None
+        status_code: str | None
+        action: str | None
+        reporting_mta: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+        failure_class: str | None
+        rule: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["failure_class"] = None
+            state["rule"] = None
+
+    @event(HardBounced)
     def _hard_bounced(
         self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
         diagnostic: str | None, status_code: str | None, action: str | None,
         reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
+        failure_class: str | None, rule: str | None,
     ) -> None:
         self.seen.add(report_key("feedback", feedback_id))
 
-    @event("SoftBounced")
+    @event(SoftBounced)
     def _soft_bounced(
         self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
         diagnostic: str | None, status_code: str | None, action: str | None,
+        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
+        failure_class: str | None, rule: str | None,
+    ) -> None:
+        self.seen.add(report_key("feedback", feedback_id))
+
+    def record_sender_rejected(
+        self, *, message_id: str | None, feedback_id: str, bounce_type: str,
+        bounce_subtype: str, failure_class: str, rule: str, status_code: str | None,
+        diagnostic: str | None, reporting_mta: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """The receiving server refused the *sender* (SPEC §3.1): recorded on the address
+        for its history, charged to the sender; the recipient's status does not change.
+        Once per SES feedback id, like the bounces."""
+        if report_key("feedback", feedback_id) in self.seen:
+            return False
+        self._sender_rejected(message_id, feedback_id, bounce_type, bounce_subtype,
+                              failure_class, rule, status_code, diagnostic, reporting_mta,
+                              sender, occurred_at, source)
+        return True
+
+    @event("SenderRejected")
+    def _sender_rejected(
+        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
+        failure_class: str, rule: str, status_code: str | None, diagnostic: str | None,
         reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
     ) -> None:
         self.seen.add(report_key("feedback", feedback_id))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.address import Address
+from domain.failure_classes import MAILBOX_FULL, Classification, classify
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Bounce:
-    """A bounce; ``bounce_type`` Permanent is a hard bounce, anything else a soft one."""
+    """A bounce of one recipient. The classifier (SPEC §3.1) decides which fact it is: a
+    refusal of the sender (``SenderRejected``: the recipient's status is untouched), a
+    full mailbox (a soft bounce, whatever SES's type), or a hard (SES ``Permanent``) or
+    soft bounce of the recipient as before."""
 
     address: str
     feedback_id: str
@@ -88,15 +92,33 @@ class Bounce:
 
     @property
     def permanent(self) -> bool:
+        """What SES said (``Permanent``); see ``hard`` for what the ledger records."""
         return self.bounce_type == "Permanent"
 
+    @property
+    def classification(self) -> Classification:
+        return classify(self.bounce_type, self.bounce_subtype, self.status_code,
+                        self.diagnostic)
+
     def apply_to(self, agg: Address) -> bool:
+        found = self.classification
+        if found.sender_side:
+            return agg.record_sender_rejected(
+                message_id=self.message_id, feedback_id=self.feedback_id,
+                bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
+                failure_class=found.failure_class, rule=found.rule,
+                status_code=self.status_code, diagnostic=self.diagnostic,
+                reporting_mta=self.reporting_mta, sender=self.sender,
+                occurred_at=self.occurred_at, source=self.source,
+            )
         return agg.record_bounce(
-            permanent=self.permanent, message_id=self.message_id, feedback_id=self.feedback_id,
+            permanent=self.permanent and found.failure_class != MAILBOX_FULL,
+            message_id=self.message_id, feedback_id=self.feedback_id,
             bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
             diagnostic=self.diagnostic, status_code=self.status_code, action=self.action,
             reporting_mta=self.reporting_mta, sender=self.sender,
             occurred_at=self.occurred_at, source=self.source,
+            failure_class=found.failure_class, rule=found.rule,
         )
 
 

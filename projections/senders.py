@@ -14,6 +14,7 @@ from adapters.sql import Cursor, Database
 from domain.ledger import Ledger
 from domain.sender import ACTIVE, PAUSED, SenderPolicy, Volume, judge
 from projections.base import Positioned, insert_rows, iso
+from projections.sender_rejections import RejectionReader
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
 CREATE = [
@@ -64,6 +65,11 @@ class SendersView:
         for _, event in events:
             if type(event).__name__ == "SenderStateChanged":
                 self._state(cur, event)
+                continue
+            if type(event).__name__ == "SenderRejected" and event.sender:
+                # Counted by ``SenderRejectionsView``; the rules judge this sender again.
+                latest[event.sender] = max(latest.get(event.sender, event.occurred_at),
+                                           event.occurred_at)
                 continue
             counts = _counts(event)
             if not counts or not getattr(event, "sender", None):
@@ -140,7 +146,7 @@ class SenderReader:
     def names(self) -> list[str]:
         with self.db.read() as cur:
             cur.execute("SELECT sender FROM sender_daily UNION SELECT sender FROM sender_state "
-                        "ORDER BY 1")
+                        "UNION SELECT sender FROM sender_rejections_daily ORDER BY 1")
             return [row[0] for row in cur.fetchall()]
 
     def daily(self, sender: str, first_day: date) -> list[dict[str, Any]]:
@@ -150,13 +156,31 @@ class SenderReader:
                         (sender, first_day.isoformat()))
             return [dict(zip(("day", *COUNTED), row, strict=True)) for row in cur.fetchall()]
 
-    def report(self, sender: str, today: date) -> dict[str, Any]:
-        """State, 7- and 30-day counts and rates, and the last 30 days day by day."""
-        week = self.volume(sender, today - timedelta(days=6), today)
-        month = self.volume(sender, today - timedelta(days=29), today)
+    def report(self, sender: str, today: date, now: datetime | None = None) -> dict[str, Any]:
+        """State, 7- and 30-day counts and rates (sender-side rejections by class beside
+        the bounce and complaint rates), the last 30 days day by day, and the rejection
+        warning of the 24 hours before ``now``."""
+        week_start, month_start = today - timedelta(days=6), today - timedelta(days=29)
+        week = self.volume(sender, week_start, today)
+        month = self.volume(sender, month_start, today)
+        rejections = RejectionReader(self.db)
+        per_day = rejections.per_day(sender, month_start)
         return {"sender": sender, **self.state(sender),
-                "last_7_days": _volume_dict(week), "last_30_days": _volume_dict(month),
-                "daily": self.daily(sender, today - timedelta(days=29))}
+                "last_7_days": {**_volume_dict(week), **rejections.period(
+                    sender, week_start, today, week.sent)},
+                "last_30_days": {**_volume_dict(month), **rejections.period(
+                    sender, month_start, today, month.sent)},
+                "daily": _with_rejections(self.daily(sender, month_start), per_day),
+                **rejections.report(sender, today, now)}
+
+
+def _with_rejections(days: list[dict[str, Any]], per_day: dict[str, int]
+                     ) -> list[dict[str, Any]]:
+    """Day rows with their sender-side rejections; a day with only rejections is a row too."""
+    rows = {row["day"]: row for row in days}
+    for day in per_day.keys() - rows.keys():
+        rows[day] = {"day": day, **dict.fromkeys(COUNTED, 0)}
+    return [{**rows[day], "sender_rejections": per_day.get(day, 0)} for day in sorted(rows)]
 
 
 def _volume_dict(volume: Volume) -> dict[str, Any]:
@@ -171,12 +195,14 @@ class SenderRules:
 
     def __init__(self, reader: SenderReader, ledger: Ledger, policy: SenderPolicy) -> None:
         self.reader, self.ledger, self.policy = reader, ledger, policy
+        self.rejections = RejectionReader(reader.db)
 
     def __call__(self, latest: dict[str, datetime]) -> None:
         for sender, moment in sorted(latest.items()):
             today = moment.astimezone(UTC).date()
             week = self.reader.volume(sender, today - timedelta(days=6), today)
-            judgement = judge(week, self.reader.hour(sender, moment), self.policy)
+            judgement = judge(week, self.reader.hour(sender, moment), self.policy,
+                              self.rejections.alert(sender, moment))
             current = self.reader.state(sender)["state"]
             if judgement.state != current and current != PAUSED:
                 self.ledger.judge_sender(sender, judgement, occurred_at=moment)
