@@ -13,7 +13,7 @@ from api.services import Services
 from api.ses_sync import SyncReport
 from domain.reports import Complaint
 from tests.ses_suppression_fake import ScriptedSuppressionList
-from tests.webhooks.conftest import hard_bounce, now, reset, suppress
+from tests.webhooks.conftest import hard_bounce, now, reset, sender_rejection, suppress
 
 
 def run(services: Services) -> SyncReport:
@@ -197,3 +197,16 @@ def test_an_erased_address_is_not_pushed(services: Services,
     assert services.ses_store is not None
     recent = services.ses_store.push_summary()["recent"][0]
     assert recent["state"] == "cancelled" and recent["address"] is None
+
+
+def test_a_sender_side_rejection_deletes_the_address_there(
+        services: Services, ses_list: ScriptedSuppressionList) -> None:
+    """SES lists an address on any hard bounce; when the receiving server refused the
+    sender, the recipient is fine and SES must not keep dropping mail to it."""
+    ses_list.add("ann@example.org", "BOUNCE", datetime.now(UTC))
+    sender_rejection(services, "ann@example.org", "r1")
+    services.ses_sync().pull_enabled = False
+    run(services)
+    assert "ann@example.org" not in ses_list.entries
+    assert history(services, "ann@example.org")[-2:] == [
+        "SenderRejected", "RemovedFromSesSuppressionList"]

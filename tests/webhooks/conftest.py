@@ -71,3 +71,14 @@ def deliveries(services: Services, endpoint_id: str) -> list[dict[str, Any]]:
 
 def types(services: Services, endpoint_id: str) -> list[str]:
     return [d["type"] for d in deliveries(services, endpoint_id)]
+
+
+SPAMHAUS = ("smtp; 550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using "
+            "Spamhaus. To request removal from this list see (AS16012611)")
+
+
+def sender_rejection(services: Services, address: str, feedback_id: str) -> None:
+    """A bounce the classifier charges to the sender (blocklisted IP): ``SenderRejected``."""
+    services.ledger.record(Bounce(address, feedback_id, "Permanent", "General", now(), "sns",
+                                  message_id=f"m-{feedback_id}", diagnostic=SPAMHAUS,
+                                  status_code="5.7.1", sender="shop.example"))

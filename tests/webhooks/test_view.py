@@ -16,6 +16,7 @@ from tests.webhooks.conftest import (
     hard_bounce,
     now,
     reset,
+    sender_rejection,
     soft_bounce,
     subscribe,
     suppress,
@@ -149,3 +150,15 @@ def test_an_erasure_blanks_every_payload_and_names_no_address(database_url: str)
         assert "ann@example.org" not in json.dumps(found)
     finally:
         services.close()
+
+
+def test_a_sender_side_rejection_is_announced_and_blocks_nothing(services: Services) -> None:
+    endpoint, _ = subscribe(services, URL)
+    sender_rejection(services, "ann@example.org", "r1")
+    [found] = deliveries(services, endpoint.id)
+    data = found["payload"]["data"]
+    assert found["type"] == "address.sender_rejected"
+    assert (data["address"], data["status"], data["sendable"]) == ("ann@example.org", "ok", True)
+    assert (data["failure_class"], data["rule"], data["status_code"], data["sender"]) == (
+        "sender_reputation", "spamhaus_listed", "5.7.1", "shop.example")
+    assert data["feedback_id"] == "r1" and data["occurred_at"].endswith("Z")
