@@ -9,7 +9,7 @@ import platform
 import sys
 from datetime import UTC, datetime
 
-from bench import analytics, ingest, ledger, send_path, status_checks, webhooks
+from bench import analytics, classify, ingest, ledger, send_path, status_checks, webhooks
 
 KINDS = ("sqlite", "postgresql")
 BENCHES = {
@@ -19,6 +19,7 @@ BENCHES = {
     "sns_ingest": lambda n: [ingest.run(k, 3 * n) for k in KINDS],
     "send_path": lambda n: [send_path.run(k, max(20, n // 10)) for k in KINDS],
     "webhooks": lambda n: webhooks.run(n),
+    "classifier": lambda n: classify.run(n),
     # Rebuild and export of 1M events (100k with --quick; --events N to choose).
     "analytics": lambda n: analytics.run(1_000_000 if n >= 1000 else 100_000),
 }

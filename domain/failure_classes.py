@@ -86,8 +86,8 @@ class Rule:
     """One row of the table: one cause, recognised by its code or by its words.
 
     A rule matches when SES's bounce subtype is one of ``subtypes`` (if given) and the
-    enhanced status code full-matches ``codes`` *or* ``phrases`` is found (case-insensitively)
-    in the diagnostic, with e-mail addresses taken out (a recipient called ``dmarc@…`` is
+    enhanced status code full-matches ``codes`` *or* ``phrases`` (lower case) is found in the
+    lower-cased diagnostic, with e-mail addresses taken out (a recipient called ``dmarc@…`` is
     not an authentication failure). ``words`` is what the console and history say."""
 
     name: str
@@ -106,8 +106,11 @@ class Rule:
         if self.codes is None and self.phrases is None and not self.subtypes:
             raise ValueError(f"rule {self.name!r} has no criterion")
         object.__setattr__(self, "_codes", re.compile(self.codes) if self.codes else None)
-        object.__setattr__(self, "_phrases",
-                           re.compile(self.phrases, re.IGNORECASE) if self.phrases else None)
+        # Phrases are lower case and matched against the lower-cased text: case-sensitive
+        # patterns let ``re`` skip ahead on literal prefixes (about 3x faster here).
+        if self.phrases and self.phrases != self.phrases.lower():
+            raise ValueError(f"rule {self.name!r}: write phrases in lower case")
+        object.__setattr__(self, "_phrases", re.compile(self.phrases) if self.phrases else None)
 
     def matches(self, subtype: str, code: str | None, text: str) -> bool:
         if self.subtypes and subtype not in self.subtypes:
@@ -340,8 +343,8 @@ def without_addresses(diagnostic: str | None) -> str | None:
 
 
 def _clean(diagnostic: str | None) -> str:
-    """The diagnostic without addresses and reply codes, whitespace folded."""
+    """The diagnostic without addresses and reply codes, whitespace folded, lower case."""
     if not isinstance(diagnostic, str):
         return ""
     text = _ADDRESS.sub(" ", diagnostic[:_MAX_TEXT])
-    return " ".join(_REPLY.sub(" ", text).split())
+    return " ".join(_REPLY.sub(" ", text).split()).lower()

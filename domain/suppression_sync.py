@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.address import Address
-from domain.ledger import Command, Ledger
+from domain.addresses import address_id
+from domain.ledger import Batch, Ledger
 from domain.notifications import PUT
-from domain.policy import fold, verdict
+from domain.policy import verdict
 
 SYNC_ACTOR = "ses-sync"
 
@@ -53,16 +54,30 @@ def import_listed(ledger: Ledger, entries: Sequence[tuple[str, str]], *,
     """Import ``(address, reason)`` entries of SES's list in one transaction; ``True`` for
     each address suppressed here by it. Skipped: addresses not sendable here (SES agrees
     with us), addresses whose SES entry is ours, and reasons imported before."""
-    def command(reason: str) -> Command:
-        def run(agg: Address) -> bool:
-            if agg.listed_by_us:
-                return False
-            if not verdict(fold(ledger.events.get(agg.id), ledger.policy),
-                           ledger.policy).sendable:
-                return False
-            return agg.suppress(actor=SYNC_ACTOR, reason=reason, occurred_at=occurred_at,
-                                source="import")
-        return run
+    def work(batch: Batch) -> list[bool]:
+        loaded = batch.load({address_id(address) for address, _ in entries})
+        aggregates: dict[str, Address] = {}
+        results = []
+        for address, reason in entries:
+            agg = aggregates.get(address)
+            if agg is None:
+                found = loaded.get(address_id(address))
+                agg = found if isinstance(found, Address) else Address(address=address)
+                agg.register_again(address=address)
+                aggregates[address] = agg
+            results.append(_import_one(batch, ledger, agg, reason, occurred_at))
+        batch.save([a for a in aggregates.values() if a.pending_events and any(
+            type(e).__name__ == "Suppressed" for e in a.pending_events)])
+        return results
 
-    return ledger.apply_commands([(address, command(reason)) for address, reason in entries])
+    return ledger.store.run(work)
 
+
+def _import_one(batch: Batch, ledger: Ledger, agg: Address, reason: str,
+                occurred_at: datetime) -> bool:
+    if agg.listed_by_us:
+        return False
+    if not verdict(batch.standing(agg.id, ledger.policy), ledger.policy).sendable:
+        return False
+    return agg.suppress(actor=SYNC_ACTOR, reason=reason, occurred_at=occurred_at,
+                        source="import")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
@@ -78,14 +78,16 @@ class SenderRejectionsView:
             "ON CONFLICT (sender, failure_class) DO UPDATE SET rule = excluded.rule, "
             "status_code = excluded.status_code, diagnostic = excluded.diagnostic, "
             "occurred_at = excluded.occurred_at "
-            "WHERE excluded.occurred_at >= sender_rejection_latest.occurred_at")
+            "WHERE excluded.occurred_at >= sender_rejection_latest.occurred_at",
+            ("text",) * 6)
 
     @staticmethod
     def _add(cur: Cursor, table: str, period: str, rows: Counts) -> None:
         insert_rows(cur, f"INSERT INTO {table} (sender, {period}, failure_class, rejections)",
                     [(*key, count) for key, count in sorted(rows.items())],
                     f"ON CONFLICT (sender, {period}, failure_class) DO UPDATE SET "
-                    f"rejections = {table}.rejections + excluded.rejections")
+                    f"rejections = {table}.rejections + excluded.rejections",
+                    ("text", "text", "text", "integer"))
 
     def after_commit(self, changes: Any) -> None:
         """Nothing: the sender rules hear of these senders through ``SendersView``."""
@@ -113,27 +115,8 @@ class RejectionReader:
 
     def window(self, sender: str, until: datetime) -> Rejections:
         """Rejections and sends in the hours of the window that ends with ``until``'s hour."""
-        first, last = ((iso(t) or "")[:13] for t in (until - self.policy.window, until))
         with self.db.read() as cur:
-            cur.execute("SELECT failure_class, SUM(rejections) FROM sender_rejections_hourly "
-                        "WHERE sender = ? AND hour > ? AND hour <= ? GROUP BY failure_class",
-                        (sender, first, last))
-            by_class = _classes(cur.fetchall())
-            cur.execute("SELECT COALESCE(SUM(sent), 0) FROM sender_hourly "
-                        "WHERE sender = ? AND hour > ? AND hour <= ?", (sender, first, last))
-            sent = int(cur.fetchone()[0])
-        return Rejections(by_class, sent, self.latest(sender))
-
-    def latest(self, sender: str) -> dict[str, LatestRejection]:
-        with self.db.read() as cur:
-            cur.execute("SELECT failure_class, rule, status_code, diagnostic, occurred_at "
-                        "FROM sender_rejection_latest WHERE sender = ?", (sender,))
-            rows = cur.fetchall()
-        return {c: LatestRejection(c, rule, code, text, parse_iso(at))
-                for c, rule, code, text, at in rows}
-
-    def alert(self, sender: str, until: datetime) -> RejectionAlert | None:
-        return rejection_alert(self.window(sender, until), self.policy)
+            return rejections_in(cur, sender, until, self.policy.window)
 
     def report(self, sender: str, today: date, now: datetime | None = None) -> dict[str, Any]:
         """The rejection part of a sender's report (``SenderReader.report``)."""
@@ -155,6 +138,25 @@ class RejectionReader:
         total = sum(by_class.values())
         return {"sender_rejections": _full(by_class), "sender_rejections_total": total,
                 "sender_rejection_rate": round(total / sent, 6) if sent else 0.0}
+
+
+def rejections_in(cur: Cursor, sender: str, until: datetime, window: timedelta) -> Rejections:
+    """One sender's rejections by class and sends in the hours ``(until - window, until]``,
+    and its latest rejection of each class — read with ``cur`` (the sender rules read inside
+    the write transaction, where this batch's rows are visible)."""
+    first, last = ((iso(t) or "")[:13] for t in (until - window, until))
+    cur.execute("SELECT failure_class, SUM(rejections) FROM sender_rejections_hourly "
+                "WHERE sender = ? AND hour > ? AND hour <= ? GROUP BY failure_class",
+                (sender, first, last))
+    by_class = _classes(cur.fetchall())
+    cur.execute("SELECT COALESCE(SUM(sent), 0) FROM sender_hourly "
+                "WHERE sender = ? AND hour > ? AND hour <= ?", (sender, first, last))
+    sent = int(cur.fetchone()[0])
+    cur.execute("SELECT failure_class, rule, status_code, diagnostic, occurred_at "
+                "FROM sender_rejection_latest WHERE sender = ?", (sender,))
+    latest = {c: LatestRejection(c, rule, code, text, parse_iso(at))
+              for c, rule, code, text, at in cur.fetchall()}
+    return Rejections(by_class, sent, latest)
 
 
 def _classes(rows: Sequence[tuple[Any, Any]]) -> dict[str, int]:

@@ -83,7 +83,8 @@ def _stamp(moment: datetime) -> str:
 def ses_bounce(address: str, *, feedback_id: str = "", bounce_type: str = "Permanent",
                subtype: str = "General", message_id: str = "ses-msg-1",
                when: datetime | None = None, status: str = "5.1.1",
-               diagnostic: str = "smtp; 550 5.1.1 user unknown") -> dict[str, Any]:
+               diagnostic: str = "smtp; 550 5.1.1 user unknown",
+               source: str = "News <news@shop.example>") -> dict[str, Any]:
     stamp = _stamp(when or datetime.now(UTC))
     return {"notificationType": "Bounce",
             "bounce": {"bounceType": bounce_type, "bounceSubType": subtype,
@@ -93,5 +94,5 @@ def ses_bounce(address: str, *, feedback_id: str = "", bounce_type: str = "Perma
                        "timestamp": stamp, "feedbackId": feedback_id or str(uuid.uuid4()),
                        "reportingMTA": "dsn; a1.example.com"},
             "mail": {"timestamp": stamp, "messageId": message_id,
-                     "source": "News <news@shop.example>", "sendingAccountId": "123456789012",
+                     "source": source, "sendingAccountId": "123456789012",
                      "destination": [address]}}

@@ -101,6 +101,8 @@ def test_a_rule_without_a_criterion_is_refused() -> None:
         Rule("empty", RECIPIENT, "words")
     with pytest.raises(ValueError):
         Rule("bad", "nobody", "words", phrases="x")
+    with pytest.raises(ValueError):
+        Rule("shouting", RECIPIENT, "words", phrases="User Unknown")
 
 
 _ANY_TEXT = st.one_of(st.none(), st.text(max_size=600),
