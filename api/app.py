@@ -15,12 +15,14 @@ from api.routes import (
     messages,
     outgoing_webhooks,
     profiles,
+    quarantine,
     senders,
     tokens,
     webhooks,
 )
 from api.services import Services, build_services
 from api.settings import Settings
+from api.storable import StorableJson
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -43,8 +45,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(StorableJson)
     for module in (health, webhooks, addresses, profiles, messages, senders, tokens,
-                   outgoing_webhooks):
+                   quarantine, outgoing_webhooks):
         app.include_router(module.router)
     install_console(app, settings)
     return app

@@ -41,3 +41,8 @@ SES_SYNC_CALLS = Counter(
     "SES suppression-list calls by operation and outcome (ok, throttled, error)",
     ["operation", "outcome"],
 )
+PROJECTION_QUARANTINED = Gauge(
+    "bounceledger_projection_quarantined",
+    "Addresses whose events a view could not apply: they answer not sendable "
+    "(projection_error) until repaired with 'bounceledger quarantine retry'",
+)

@@ -23,10 +23,12 @@ from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
+from api.metrics import PROJECTION_QUARANTINED
 from api.ses_sync import Pusher, SesSync, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.webhooks import Webhooks, build_webhooks
+from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
 from domain.sender import SenderPolicy
@@ -87,7 +89,9 @@ class Services:
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
         if self.follower is None:
-            also = [self.mirror.sync] if self.mirror is not None else []
+            also: list[Callable[[], object]] = [self.quarantined]
+            if self.mirror is not None:
+                also.append(self.mirror.sync)
             self.follower = Follower(self.projector, interval, also)
             self.follower.start()
 
@@ -133,6 +137,22 @@ class Services:
         if outcome.swapped and name == self.status_view.name and self.mirror is not None:
             self.mirror.refresh()
         return outcome
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Addresses a view could not apply, and why (also sets the metric)."""
+        with self.db.read() as cur:
+            found = self.projector.quarantine.list(cur)
+        PROJECTION_QUARANTINED.set(len(found))
+        return found
+
+    def repair(self, address: str | None = None) -> list[dict[str, Any]]:
+        """Apply a quarantined address's waiting events again (or every one's); returns
+        what is still quarantined."""
+        remaining = self.projector.repair(address_id(address) if address else None)
+        PROJECTION_QUARANTINED.set(len(remaining))
+        if self.mirror is not None:
+            self.mirror.sync()
+        return remaining
 
     def close(self) -> None:
         if self.follower is not None:
