@@ -30,7 +30,7 @@ from tests.sns_signing import ses_bounce
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 JSON = {**AUTH, "Content-Type": "application/json"}
 HOSTILE = ["nul\x00inside", "lone \ud800 surrogate", "escaped \udcff byte",
-           "fullwidth ／＃＠：", "bidi \u202egnp.exe", "\x00"]
+           "fullwidth \uff0f\uff03\uff20\uff1a", "bidi \u202egnp.exe", "\x00"]
 FFFD = "\ufffd"
 
 
