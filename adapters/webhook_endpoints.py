@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +19,8 @@ from typing import Any
 
 from adapters.sql import Cursor, Database
 from projections.base import iso, parse_iso
+
+log = logging.getLogger(__name__)
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS webhook_endpoints ("
@@ -169,3 +173,43 @@ def disable(cur: Cursor, endpoint_id: str, reason: str, now: datetime | None) ->
     cur.execute("UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ?, "
                 "disabled_at = ? WHERE id = ? AND enabled = ?",
                 (False, reason, iso(now) if now else None, endpoint_id, True))
+
+
+class Listeners:
+    """Whether any endpoint exists, known without a statement in the write path.
+
+    Read at start, after every change made through this process, and every ``interval``
+    seconds by a daemon thread: an endpoint added in *another* process receives the events
+    recorded here from at most that long after it was added. While nobody listens, the
+    ``webhooks`` view costs ingest nothing."""
+
+    def __init__(self, db: Database, interval: float = 1.0) -> None:
+        self.db, self.interval = db, interval
+        self._any = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-listeners",
+                                        daemon=True)
+
+    def __call__(self) -> bool:
+        return self._any
+
+    def refresh(self) -> None:
+        with self.db.read() as cur:
+            cur.execute("SELECT 1 FROM webhook_endpoints LIMIT 1")
+            self._any = cur.fetchone() is not None
+
+    def start(self) -> None:
+        self.refresh()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception as error:  # the store is down: keep the last answer
+                log.debug("webhook listeners not refreshed: %s", error)

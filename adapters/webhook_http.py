@@ -76,8 +76,8 @@ def resolve(host: str, port: int, *, allow_private: bool,
     except ValueError:
         try:
             infos = resolver(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as error:
-            raise TargetRefused(f"cannot resolve {host}: {error}") from None
+        except (OSError, UnicodeError, ValueError) as error:
+            raise TargetRefused(f"cannot resolve {host!r}: {error}") from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0])
                                        for info in infos))
     if not addresses:

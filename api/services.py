@@ -42,6 +42,7 @@ from projections.rebuild import Outcome, Progress, Rebuild
 from projections.sender_rejections import SenderRejectionsView
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.ses_push import SesPushView
+from projections.status_changes import StatusChanges
 from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
 from projections.webhooks import NotReplayable, WebhookView
 
@@ -158,6 +159,7 @@ class Services:
         if self.follower is not None:
             self.follower.stop()
         if self.webhooks is not None:
+            self.webhooks.listeners.stop()
             self.webhooks.dispatcher.stop()
         if self._pusher is not None:
             self._pusher.stop()
@@ -239,7 +241,8 @@ def build_services(settings: Settings) -> Services:
     ttl = int(settings.message_map_ttl_days * 86400)
     messages = MessageLookup(
         reader.sends_many, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
-    status_view = EmailStatusView(settings.policy())
+    changes = StatusChanges()  # email_status's status changes, for the outbox views
+    status_view = EmailStatusView(settings.policy(), changes=changes)
     message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
     senders_view = SendersView()
     keys = SqlKeyStore(open_database(url, pool_size=4))
@@ -247,9 +250,9 @@ def build_services(settings: Settings) -> Services:
     ses_pushed = threading.Event()
     views: list[View] = [status_view, ProfilesView(), message_map, senders_view,
                          SenderRejectionsView(),
-                         WebhookView(webhooks.dispatcher.wake, db.for_update)]
+                         WebhookView(changes, webhooks.listeners, webhooks.dispatcher.wake)]
     if settings.ses_push:  # registered only where push is on: see projections/ses_push.py
-        views.append(SesPushView(ses_pushed.set, db.for_update))
+        views.append(SesPushView(changes, ses_pushed.set))
     path = WritePath(db, keys, views,
                      observers=[mirror.observe] if mirror else [],
                      reactions=[SenderRules(senders_view, SenderPolicy())],
@@ -282,6 +285,7 @@ def build_services(settings: Settings) -> Services:
                         client, mirror)
     services.extras["keys"] = keys
     services.webhooks = webhooks
+    webhooks.listeners.start()
     services.ses_store, services.ses_pushed = ses_store, ses_pushed
     projector.catch_up()
     if mirror is not None:

@@ -111,21 +111,6 @@ class Dispatcher:
             claimed += len(batch)
         return claimed
 
-    def deliver_now(self) -> int:
-        """Claim and send synchronously until nothing is due (the CLI and tests)."""
-        total = 0
-        while True:
-            due = [d for e in self.outbox.due_endpoints(self.clock())
-                   for d in self.outbox.claim(e, now=self.clock(), owner=self.owner,
-                                              cap=self.concurrency, lease=self.lease,
-                                              limit=self.concurrency)]
-            if not due:
-                return total
-            for delivery in due:
-                self._take()
-                self._deliver(delivery)
-            total += len(due)
-
     def _deliver(self, claimed: Claimed) -> None:
         try:
             outcome = self._post(claimed)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.sql import Database
-from adapters.webhook_endpoints import Endpoint, EndpointNotFound, EndpointStore
+from adapters.webhook_endpoints import Endpoint, EndpointNotFound, EndpointStore, Listeners
 from adapters.webhook_http import Resolver, TargetRefused, WebhookSender, check_url, resolve
 from adapters.webhook_outbox import DeliveryErased as StoredErased
 from adapters.webhook_outbox import DeliveryNotFound, Outbox, Retrying
@@ -22,6 +22,7 @@ from api.settings import Settings
 from api.webhook_dispatch import Dispatcher, backoff
 from domain.errors import DeliveryErased, InvalidWebhook, WebhookNotFound
 from domain.notifications import EVENT_TYPES
+from domain.text import storable
 
 MAX_DESCRIPTION = 500
 
@@ -33,6 +34,7 @@ class Webhooks:
     endpoints: EndpointStore
     outbox: Outbox
     dispatcher: Dispatcher
+    listeners: Listeners
     https_only: bool
     allow_private: bool
     overlap: timedelta
@@ -41,13 +43,16 @@ class Webhooks:
     def add(self, url: str, events: Sequence[str], *, actor: str,
             description: str | None = None) -> tuple[Endpoint, str]:
         """Register an endpoint; returns it and its secret (shown this once)."""
+        url = storable(url)
         self.check_target(url)
         chosen = self.check_events(events)
-        text = (description or "").strip() or None
+        text = storable((description or "").strip()) or None
         if text is not None and len(text) > MAX_DESCRIPTION:
             raise InvalidWebhook(f"description is longer than {MAX_DESCRIPTION} characters")
-        return self.endpoints.add(url.strip(), chosen, description=text, actor=actor,
-                                  now=datetime.now(UTC))
+        added = self.endpoints.add(url.strip(), chosen, description=text, actor=actor,
+                                   now=datetime.now(UTC))
+        self.listeners.refresh()
+        return added
 
     def check_target(self, url: str) -> None:
         """The URL rules, and every address its host resolves to (private ones refused)."""
@@ -79,6 +84,7 @@ class Webhooks:
             self.endpoints.remove(endpoint_id)
         except EndpointNotFound:
             raise WebhookNotFound(f"no webhook endpoint {endpoint_id!r}") from None
+        self.listeners.refresh()
 
     def change(self, endpoint_id: str, *, events: Sequence[str] | None = None,
                enabled: bool | None = None) -> Endpoint:
@@ -128,6 +134,6 @@ def build_webhooks(settings: Settings, db: Database,
     dispatcher = Dispatcher(outbox, endpoints, sender, rules,
                             concurrency=settings.webhook_concurrency,
                             timeout_s=settings.webhook_timeout_s)
-    return Webhooks(endpoints, outbox, dispatcher, settings.webhook_https_only,
+    return Webhooks(endpoints, outbox, dispatcher, Listeners(db), settings.webhook_https_only,
                     settings.allow_private_webhooks,
                     timedelta(hours=settings.webhook_secret_overlap_hours), resolver)

@@ -19,6 +19,7 @@ from domain.policy import COUNT_NAMES, Mark, Policy, Standing, Verdict, apply, v
 from domain.standing_json import dump_standing, load_standing
 from projections.base import Positioned, insert_rows, iso, parse_iso
 from projections.queries import PROJECTION_ERROR
+from projections.status_changes import StatusChange, StatusChanges
 
 COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
@@ -89,8 +90,11 @@ class EmailStatusView:
     name = "email_status"
 
     def __init__(self, policy: Policy,
-                 on_change: Callable[[list[StatusRow]], None] | None = None) -> None:
-        self.policy, self.on_change = policy, on_change
+                 on_change: Callable[[list[StatusRow]], None] | None = None,
+                 changes: StatusChanges | None = None) -> None:
+        """``changes`` hears every status change, event by event, inside the transaction
+        (the outbox views after this one read it)."""
+        self.policy, self.on_change, self.changes = policy, on_change, changes
 
     def create(self, cur: Cursor) -> None:
         for statement in CREATE:
@@ -105,6 +109,8 @@ class EmailStatusView:
         events = [(p, e) for p, e in events if isinstance(e, Address.Event)]
         rows = self._load(cur, {str(e.originator_id) for _, e in events})
         touched: dict[str, StatusRow] = {}
+        if self.changes is not None:
+            self.changes.begin()
         for position, event in events:
             key = str(event.originator_id)
             if type(event).__name__ == "Erased":
@@ -117,6 +123,10 @@ class EmailStatusView:
             new = verdict(row.standing, self.policy)
             if new.status != row.verdict.status or row.changed_at is None:
                 row.changed_at = iso(event.timestamp)
+            if new.status != row.verdict.status and self.changes is not None:
+                self.changes.add(StatusChange(position, key, row.address, row.verdict.status,
+                                              new.status, new.reason, new.diagnostic,
+                                              iso(new.since), event))
             row.verdict, row.position = new, position
             rows[key] = touched[key] = row
         self._write(cur, list(touched.values()))

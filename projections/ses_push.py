@@ -3,10 +3,11 @@
 Registered only when ``SES_SUPPRESSION_SYNC`` is ``push`` or ``both``: a process without it
 leaves this view's tracking row alone, so nothing is skipped by a process configured
 differently (turning push off and on again later sends what happened meanwhile). Like
-``webhooks`` it compares each touched address's status in ``email_status`` (applied earlier
-in the same transaction) with the one it last saw (``ses_push_status``) and applies
-``domain.notifications.ses_push``; a new view starts where ``email_status`` stands.
-It also closes the loop: the event recording SES's answer marks its outbox row done.
+``webhooks`` it reads the status changes ``email_status`` found in the same transaction
+(``projections/status_changes.py``) and applies ``domain.notifications.ses_push`` to each, in
+log order; a reset or sender-side rejection that changed no status is judged against the
+address's status at that point. It starts at the log's head and also closes the loop: the
+event recording SES's answer marks its outbox row done, in the transaction that records it.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from typing import Any, cast
 from adapters.ses_sync_store import create_tables, forget_address, mark_done
 from adapters.sql import Cursor
 from domain.address import Address
-from domain.notifications import LIFTS_SES_BLOCK, STATUS_NEUTRAL, ses_push
-from domain.policy import OK
+from domain.notifications import DELETE, LIFTS_SES_BLOCK, SesCall, ses_push
+from domain.policy import SENDABLE
 from projections.base import Positioned, insert_rows, iso
-from projections.webhooks import NotReplayable, start_beside_status
+from projections.status_changes import StatusChange, StatusChanges
+from projections.webhooks import NotReplayable, erasures
 
-STATE = ("CREATE TABLE IF NOT EXISTS ses_push_status ("
-         "address_id TEXT PRIMARY KEY, status TEXT NOT NULL)")
 ACKNOWLEDGEMENTS = frozenset({"AddedToSesSuppressionList", "RemovedFromSesSuppressionList"})
 OUTBOX_COLUMNS = ("id", "position", "address_id", "address", "action", "reason", "cause",
                   "state", "next_attempt_at", "created_at")
+OUTBOX_TYPES = ("text", "bigint", "text", "text", "text", "text", "text", "text", "text",
+                "text")
 
 
 def from_ses(event: Any) -> bool:
@@ -41,93 +43,82 @@ class SesPushView:
 
     name = "ses_push"
     replayable = False
+    starts_at_head = True
 
-    def __init__(self, wake: Callable[[], None] | None = None, for_update: str = "") -> None:
-        self.wake, self.for_update = wake, for_update
+    def __init__(self, changes: StatusChanges, wake: Callable[[], None] | None = None) -> None:
+        self.changes, self.wake = changes, wake
 
     def create(self, cur: Cursor) -> None:
         create_tables(cur)
-        cur.execute(STATE)
-        start_beside_status(cur, self.name, "INSERT INTO ses_push_status (address_id, status) "
-                            "SELECT address_id, status FROM email_status WHERE status <> 'ok'",
-                            self.for_update)
 
     def clear(self, cur: Cursor) -> None:
         raise NotReplayable("the ses_push view is not rebuilt: it would repeat every call")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> int:
-        by_address: dict[str, list[Positioned]] = {}
-        done: list[str] = []
-        for position, event in events:
-            if not isinstance(event, Address.Event):
-                continue
-            if type(event).__name__ in ACKNOWLEDGEMENTS:
-                done.append(cast(Any, event).request)
-            by_address.setdefault(str(event.originator_id), []).append((position, event))
+        events = [(p, e) for p, e in events if isinstance(e, Address.Event)]
+        done = [cast(Any, e).request for _, e in events if type(e).__name__ in ACKNOWLEDGEMENTS]
         if done:
             mark_done(cur, done, events[-1][1].timestamp)
-        return self._calls(cur, by_address)
+        erased = erasures(events)
+        for key, (_, event) in erased.items():
+            forget_address(cur, key, event.timestamp)
+        calls = self._calls(cur, events, erased)
+        insert_rows(cur, f"INSERT INTO ses_push_outbox ({', '.join(OUTBOX_COLUMNS)})", calls,
+                    "ON CONFLICT (id) DO NOTHING", OUTBOX_TYPES)
+        return len(calls)
 
-    def _calls(self, cur: Cursor, by_address: dict[str, list[Positioned]]) -> int:
-        keys = sorted(k for k, evs in by_address.items()
-                      if any(type(e).__name__ not in STATUS_NEUTRAL
-                             or type(e).__name__ in LIFTS_SES_BLOCK for _, e in evs))
-        if not keys:
-            return 0
-        before = _select(cur, "SELECT address_id, status FROM ses_push_status", keys)
-        after = _select(cur, "SELECT address_id, status, address FROM email_status", keys)
-        rows: list[tuple[Any, ...]] = []
-        states: dict[str, str] = {}
-        for key in keys:
-            rows.extend(self._one(cur, key, by_address[key], before.get(key, (key, OK))[1],
-                                  after.get(key), states))
-        insert_rows(cur, f"INSERT INTO ses_push_outbox ({', '.join(OUTBOX_COLUMNS)})", rows,
-                    "ON CONFLICT (id) DO NOTHING")
-        _remember(cur, states)
-        return len(rows)
-
-    @staticmethod
-    def _one(cur: Cursor, key: str, events: list[Positioned], before: str,
-             row: tuple[Any, ...] | None, states: dict[str, str]) -> list[tuple[Any, ...]]:
-        erasures = [i for i, (_, e) in enumerate(events) if type(e).__name__ == "Erased"]
-        if erasures:
-            erased = events[erasures[-1]][1]
-            forget_address(cur, key, erased.timestamp)
-            before = states[key] = erased.status if erased.blocked else OK
-            events = events[erasures[-1] + 1:]
-        names = {type(e).__name__ for _, e in events}
-        if row is None or not (names - STATUS_NEUTRAL or names & LIFTS_SES_BLOCK):
-            return []
-        states[key] = row[1]
-        call = ses_push(before, row[1], lifted=bool(names & LIFTS_SES_BLOCK),
-                        from_ses=any(from_ses(e) for _, e in events))
-        if call is None:
-            return []
-        position, cause = [(p, e) for p, e in events if type(e).__name__ not in STATUS_NEUTRAL
-                           or type(e).__name__ in LIFTS_SES_BLOCK][-1]
-        stamp = iso(cause.timestamp)
-        call_id = "ses_" + hashlib.sha256(f"{position}|{key}".encode()).hexdigest()[:32]
-        return [(call_id, position, key, row[2], call.action, call.reason,
-                 type(cause).__name__, "pending", stamp, stamp)]
+    def _calls(self, cur: Cursor, events: Sequence[Positioned],
+               erased: dict[str, tuple[int, Any]]) -> list[tuple[Any, ...]]:
+        after_erasure = [(p, e) for p, e in events
+                         if p > erased.get(str(e.originator_id), (-1, None))[0]]
+        changes = [c for c in self.changes.at({p for p, _ in after_erasure})]
+        lifts = [(p, e) for p, e in after_erasure if type(e).__name__ in LIFTS_SES_BLOCK
+                 and p not in {c.position for c in changes}]
+        found: list[tuple[int, str, str, SesCall, Any]] = []
+        for change in changes:
+            call = ses_push(change.before, change.status, lifted=False,
+                            from_ses=from_ses(change.cause))
+            if call is not None:
+                found.append((change.position, change.address_id, change.address, call,
+                              change.cause))
+        found += _lift_calls(cur, lifts, changes)
+        return [_row(*item) for item in sorted(found, key=lambda f: f[0])]
 
     def after_commit(self, changes: int) -> None:
         if changes and self.wake is not None:
             self.wake()
 
 
-def _select(cur: Cursor, sql: str, keys: list[str]) -> dict[str, tuple[Any, ...]]:
-    found: dict[str, tuple[Any, ...]] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        cur.execute(f"{sql} WHERE address_id IN ({','.join('?' * len(chunk))})", chunk)
-        found.update({row[0]: tuple(row) for row in cur.fetchall()})
+def _lift_calls(cur: Cursor, lifts: list[Positioned], changes: list[StatusChange]
+                ) -> list[tuple[int, str, str, SesCall, Any]]:
+    """A reset or sender-side rejection that changed no status: delete the address there if
+    it was sendable at that point (from the batch's own changes, else from email_status)."""
+    if not lifts:
+        return []
+    keys = sorted({str(e.originator_id) for _, e in lifts})
+    cur.execute("SELECT address_id, address, status FROM email_status WHERE address_id IN "
+                f"({','.join('?' * len(keys))})", keys)
+    current = {row[0]: (row[1], row[2]) for row in cur.fetchall()}
+    found = []
+    for position, event in lifts:
+        key = str(event.originator_id)
+        if key not in current:
+            continue
+        status = _status_at(key, position, changes, current[key][1])
+        if status in SENDABLE:
+            found.append((position, key, current[key][0], SesCall(DELETE), event))
     return found
 
 
-def _remember(cur: Cursor, states: dict[str, str]) -> None:
-    gone = [(k,) for k, status in states.items() if status == OK]
-    kept = [(k, status) for k, status in states.items() if status != OK]
-    if gone:
-        cur.executemany("DELETE FROM ses_push_status WHERE address_id = ?", gone)
-    insert_rows(cur, "INSERT INTO ses_push_status (address_id, status)", kept,
-                "ON CONFLICT (address_id) DO UPDATE SET status = excluded.status")
+def _status_at(key: str, position: int, changes: list[StatusChange], now: str) -> str:
+    mine = [c for c in changes if c.address_id == key]
+    before = [c for c in mine if c.position < position]
+    later = [c for c in mine if c.position > position]
+    return before[-1].status if before else later[0].before if later else now
+
+
+def _row(position: int, key: str, address: str, call: SesCall, cause: Any) -> tuple[Any, ...]:
+    stamp = iso(cause.timestamp)
+    call_id = "ses_" + hashlib.sha256(f"{position}|{key}|{call.action}".encode()).hexdigest()[:32]
+    return (call_id, position, key, address, call.action, call.reason, type(cause).__name__,
+            "pending", stamp, stamp)

@@ -97,3 +97,21 @@ def test_removing_an_endpoint_is_204_then_404(client: TestClient, headers: dict)
     assert client.delete(path, headers=headers["admin"]).status_code == 204
     assert client.delete(path, headers=headers["admin"]).status_code == 404
     assert client.get(f"{path}/deliveries", headers=headers["admin"]).status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    {"url": "http://a\u0000b.example/x", "events": ["address.blocked"]},
+    {"url": "http://[::1/x", "events": ["address.blocked"]},
+    {"url": "http://\ud800.example/x", "events": ["address.blocked"]},
+    {"url": URL, "events": ["address.blocked\u0000"]},
+])
+def test_hostile_input_is_refused_with_a_422(client: TestClient, headers: dict,
+                                            body: dict) -> None:
+    response = client.post("/v1/webhooks", headers=headers["admin"], json=body)
+    assert response.status_code == 422, response.text
+
+
+def test_a_description_with_a_nul_is_stored_readably(client: TestClient, headers: dict) -> None:
+    made = add(client, headers, description="ops\u0000team")
+    listed = client.get(f"/v1/webhooks/{made['id']}", headers=headers["admin"]).json()
+    assert listed["description"].startswith("ops") and "\u0000" not in listed["description"]

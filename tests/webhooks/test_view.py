@@ -7,6 +7,7 @@ import json
 import pytest
 
 from api.services import Services, build_services
+from domain.reports import Bounce
 from domain.sender import Judgement
 from projections.webhooks import NotReplayable
 from tests.conftest import make_settings
@@ -109,14 +110,13 @@ def test_a_second_process_writes_each_delivery_once(services: Services,
     assert len(deliveries(services, endpoint.id)) == 5
 
 
-def test_a_new_view_starts_where_the_statuses_stand(database_url: str) -> None:
+def test_a_new_view_starts_at_the_head_of_the_log(database_url: str) -> None:
     """An operator upgrading: years of history are not announced, and a block from before
     is known, so lifting it is announced."""
     first = build_services(make_settings(database_url, **FAST))
     hard_bounce(first, "old@example.org", "h-old")
     with first.db.write() as cur:  # as if this release had never run on this database
         cur.execute("DELETE FROM projection_tracking WHERE name = 'webhooks'")
-        cur.execute("DELETE FROM webhook_status")
     first.close()
     services = build_services(make_settings(database_url, **FAST))
     try:
@@ -162,3 +162,25 @@ def test_a_sender_side_rejection_is_announced_and_blocks_nothing(services: Servi
     assert (data["failure_class"], data["rule"], data["status_code"], data["sender"]) == (
         "sender_reputation", "spamhaus_listed", "5.7.1", "shop.example")
     assert data["feedback_id"] == "r1" and data["occurred_at"].endswith("Z")
+
+
+def test_every_change_inside_one_batch_is_announced_in_order(services: Services) -> None:
+    endpoint, _ = subscribe(services, URL)
+    services.ledger.record(
+        Bounce("ann@example.org", "s1", "Transient", "General", now(), "sns"),
+        Bounce("ann@example.org", "h1", "Permanent", "General", now(), "sns",
+               diagnostic="smtp; 550 5.1.1 user unknown"),
+        Bounce("bob@example.org", "h2", "Permanent", "General", now(), "sns",
+               diagnostic="smtp; 550 5.1.1 user unknown"))
+    found = deliveries(services, endpoint.id)
+    assert [(d["type"], d["payload"]["data"]["address"]) for d in found] == [
+        ("address.soft_bounced", "ann@example.org"), ("address.blocked", "ann@example.org"),
+        ("address.blocked", "bob@example.org")]
+    assert found[1]["payload"]["data"]["previous_status"] == "soft_bounced"
+
+
+def test_while_nobody_listens_the_view_writes_nothing(services: Services) -> None:
+    with services.db.write() as cur:
+        before = services.db.counter.statements
+        assert services.projector.views[-1].apply(cur, []) == 0
+        assert services.db.counter.statements == before
