@@ -5,7 +5,7 @@ Both are decided from an address's status before and after a change, never from 
 alone: the status is the policy's verdict over the whole history (late reports, resets,
 limits), and the host application and SES care about where an address *stands*. These
 rules are pure; the views in ``projections/webhooks.py`` and ``projections/ses_push.py``
-apply them to each batch of the log.
+apply them to each status change ``email_status`` finds.
 """
 
 from __future__ import annotations
@@ -27,14 +27,6 @@ EVENT_TYPES = (ADDRESS_BLOCKED, ADDRESS_UNBLOCKED, ADDRESS_SOFT_BOUNCED, ADDRESS
 
 _SENDER_TYPES = {"warned": SENDER_WARNED, "paused": SENDER_PAUSED, "active": SENDER_RESUMED}
 
-# Address events that never change the status: they count, or they record what was done
-# elsewhere. Every other address event (including any added later) is treated as one that
-# may change it, so a new rule in the policy cannot be missed here.
-STATUS_NEUTRAL = frozenset({
-    "MessageSent", "SendBlocked", "DeliveryDelayed", "Rejected", "EmailChangedTo",
-    "EmailChangedFrom", "SenderRejected", "AddedToSesSuppressionList",
-    "RemovedFromSesSuppressionList",
-})
 # Events after which SES's list must not keep the address (SPEC §12): an operator said the
 # recipient is fine, or the receiving server refused the *sender*, not the mailbox.
 LIFTS_SES_BLOCK = frozenset({"StatusReset", "SenderRejected"})
