@@ -75,6 +75,7 @@ class Claimed:
     type: str
     attempts: int
     tries: int
+    secrets: tuple[str, ...] = ()  # what signs it now (two during a rotation's overlap)
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,9 @@ class Outbox:
         """Lease up to ``limit`` due deliveries of one endpoint, within its cap."""
         stamp = iso(now)
         with self.db.write() as cur:
-            cur.execute(f"SELECT url, enabled FROM webhook_endpoints WHERE id = ?"
-                        f"{self._skip_locked}", (endpoint_id,))
+            cur.execute(f"SELECT url, enabled, secret, previous_secret, previous_until "
+                        f"FROM webhook_endpoints WHERE id = ?{self._skip_locked}",
+                        (endpoint_id,))
             endpoint = cur.fetchone()
             if endpoint is None or not endpoint[1]:
                 return []
@@ -140,8 +142,10 @@ class Outbox:
             rows = cur.fetchall()
             cur.executemany("UPDATE webhook_deliveries SET lease_until = ?, lease_owner = ? "
                             "WHERE id = ?", [(iso(now + lease), owner, r[0]) for r in rows])
-        return [Claimed(r[0], endpoint_id, endpoint[0], r[1], r[2], int(r[3]), int(r[4]))
-                for r in rows]
+        secrets = (endpoint[2],) + ((endpoint[3],) if endpoint[3] and endpoint[4]
+                                    and endpoint[4] > stamp else ())
+        return [Claimed(r[0], endpoint_id, endpoint[0], r[1], r[2], int(r[3]), int(r[4]),
+                        secrets) for r in rows]
 
     def finish(self, claimed: Claimed, outcome: Outcome, *, now: datetime, owner: str,
                rules: Retrying) -> str:
@@ -179,8 +183,10 @@ class Outbox:
     def _judge_endpoint(cur: Cursor, endpoint_id: str, outcome: Outcome, state: str,
                         now: datetime, rules: Retrying) -> None:
         if state == DELIVERED:
-            cur.execute("UPDATE webhook_endpoints SET failed_in_a_row = 0 WHERE id = ?",
-                        (endpoint_id,))
+            # Only when there is something to reset: a lock on the endpoint row would make
+            # the next claim (SKIP LOCKED) pass this endpoint by.
+            cur.execute("UPDATE webhook_endpoints SET failed_in_a_row = 0 "
+                        "WHERE id = ? AND failed_in_a_row <> 0", (endpoint_id,))
         elif state == FAILED:
             cur.execute("UPDATE webhook_endpoints SET failed_in_a_row = failed_in_a_row + 1 "
                         "WHERE id = ? RETURNING failed_in_a_row", (endpoint_id,))
