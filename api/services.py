@@ -90,7 +90,8 @@ class Services:
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
         if self.follower is None:
-            also: list[Callable[[], object]] = [self.quarantined]
+            also: list[Callable[[], object]] = [self.quarantined,
+                                                self.ledger.store.prune_reports]  # type: ignore[attr-defined]
             if self.mirror is not None:
                 also.append(self.mirror.sync)
             self.follower = Follower(self.projector, interval, also)
@@ -263,8 +264,10 @@ def build_services(settings: Settings) -> Services:
     erased.append(lambda _address, _id: db.checkpoint())
     with schema_lock(url):
         ledger = build_ledger(settings, url, path, erased)
-        projector = ledger.store.projector  # type: ignore[attr-defined]
+        pipeline: Pipeline = ledger.store  # type: ignore[assignment]
+        projector = pipeline.projector
         projector.create_tables()
+        pipeline.create_tables()
         marks.create()
         tokens = TokenStore(db)
         tokens.create_table()

@@ -41,7 +41,17 @@ class Address(Aggregate):
             return result
 
     class Snapshot(LibrarySnapshot):
-        """The aggregate's state at a version; sealed with the address's key like its events."""
+        """The aggregate's state at a version; sealed with the address's key like its events.
+
+        It leaves out the memory of seen reports: the write path reads that from the report
+        index in its own transaction (``Batch.recorded``), so a snapshot stays small however
+        many reports an address receives."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            snapshot.state["seen"] = SeenReports()
+            return snapshot
 
     @staticmethod
     def create_id(address: str) -> UUID:
@@ -402,6 +412,12 @@ class Address(Aggregate):
         self.erased = True
         self.seen = SeenReports()
 
+    def recall(self, keys: Any) -> None:
+        """Take the memory of seen reports from the store's report index (the write path
+        loads it for the keys of a batch; snapshots leave it out). Not a change: an index of
+        what the events already say."""
+        self.seen = SeenReports.recalled(keys)
+
     def register_again(self, *, address: str) -> None:
         """A new fact about an erased address starts a new, readable, part of its history."""
         if self.erased:
@@ -411,3 +427,22 @@ class Address(Aggregate):
     def _registered_again(self, address: str) -> None:
         self.address = address
         self.erased = False
+
+
+def report_key_of(event: Any) -> str | None:
+    """The idempotency key an event records (the key its body adds to ``seen``), for the
+    report index the write path keeps beside the events."""
+    if isinstance(event, Address.MessageSent):  # type: ignore[attr-defined]
+        return report_key("sent", event.message_id)
+    if isinstance(event, Address.Delivered):  # type: ignore[attr-defined]
+        return report_key("delivery", event.message_id)
+    if isinstance(event, Address.HardBounced | Address.SoftBounced  # type: ignore[attr-defined]
+                  | Address.Complained | Address.SenderRejected):  # type: ignore[attr-defined]
+        return report_key("feedback", event.feedback_id)
+    if isinstance(event, Address.DeliveryDelayed):  # type: ignore[attr-defined]
+        return report_key("delay", f"{event.message_id}@{event.occurred_at.isoformat()}")
+    if isinstance(event, Address.Rejected):  # type: ignore[attr-defined]
+        return report_key("reject", event.message_id)
+    if isinstance(event, Address.Suppressed) and event.source == "import":  # type: ignore[attr-defined]
+        return report_key("import", event.reason)
+    return None

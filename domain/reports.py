@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from domain.address import Address
+from domain.address import Address, report_key
 from domain.failure_classes import MAILBOX_FULL, Classification, classify
 from domain.text import storable
 
@@ -39,6 +39,11 @@ class Sent(_StorableText):
     sender: str | None = None
     profile_id: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("sent", self.message_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_sent(
             message_id=self.message_id, sender=self.sender, profile_id=self.profile_id,
@@ -58,6 +63,11 @@ class Blocked(_StorableText):
     sender: str | None = None
     profile_id: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return None
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_send_blocked(
             status=self.status, reason=self.reason, sender=self.sender,
@@ -76,6 +86,11 @@ class Delivery(_StorableText):
     sender: str | None = None
     reporting_mta: str | None = None
     smtp_response: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("delivery", self.message_id)
 
     def apply_to(self, agg: Address) -> bool:
         return agg.record_delivery(
@@ -108,6 +123,11 @@ class Bounce(_StorableText):
     def permanent(self) -> bool:
         """What SES said (``Permanent``); ``apply_to`` decides what the ledger records."""
         return self.bounce_type == "Permanent"
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("feedback", self.feedback_id)
 
     @property
     def classification(self) -> Classification:
@@ -150,6 +170,11 @@ class Complaint(_StorableText):
     user_agent: str | None = None
     sender: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("feedback", self.feedback_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_complaint(
             message_id=self.message_id, feedback_id=self.feedback_id,
@@ -174,6 +199,11 @@ class Delay(_StorableText):
     reporting_mta: str | None = None
     sender: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("delay", f"{self.message_id}@{self.occurred_at.isoformat()}")
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_delivery_delayed(
             message_id=self.message_id, delay_type=self.delay_type,
@@ -193,6 +223,11 @@ class Rejection(_StorableText):
     source: str
     reason: str | None = None
     sender: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("reject", self.message_id)
 
     def apply_to(self, agg: Address) -> bool:
         return agg.record_rejected(
