@@ -83,17 +83,18 @@ class Dispatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            claimed, wait = 0, self.poll_s
             try:
                 claimed = self.dispatch()
                 self._refresh_gauges()
+                if not claimed:
+                    wait = self._idle_wait()
             except StoreUnavailable as error:
                 log.warning("webhook dispatcher: store unavailable: %s", error)
-                claimed = 0
             except Exception:
                 log.exception("webhook dispatcher failed; retrying")
-                claimed = 0
             if not claimed:
-                self._wake.wait(self._idle_wait())
+                self._wake.wait(wait)
             self._wake.clear()
 
     def dispatch(self) -> int:
