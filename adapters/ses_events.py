@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from domain.addresses import normalize_address
+from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress
 from domain.reports import Bounce, Complaint, Delay, Delivery, Rejection, Report, Sent
 

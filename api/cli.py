@@ -14,11 +14,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from adapters.addresses import normalize_address
 from adapters.sql import StoreUnavailable
 from api.services import Services, build_services
 from api.settings import Settings
 from api.tokens import TokenError
-from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from projections.event_json import event_dict
 from projections.time_travel import parse_instant, status_at

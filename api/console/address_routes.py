@@ -12,12 +12,13 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from adapters.addresses import normalize_address
 from api.console.deps import PostUser, User, render, require
 from api.console.session import ConsoleUser
 from api.console.wording import banner, event_details
 from api.deps import Svc
 from api.services import Services
-from domain.addresses import address_id, normalize_address
+from domain.addresses import address_id
 from domain.errors import LedgerError
 from domain.policy import COMPLAINED, COUNT_NAMES, SUPPRESSED
 from projections.address_list import AddressList, ListQuery

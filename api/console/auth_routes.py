@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.addresses import normalize_address
 from api.console.deps import PostUser, SessionsDep, User, render
 from api.console.session import (
     CONSOLE_ROLES,
@@ -20,7 +21,6 @@ from api.console.session import (
 )
 from api.deps import Svc
 from api.tokens import hash_token
-from domain.addresses import normalize_address
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)

@@ -9,13 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.addresses import normalize_address
 from api.console.chart import Line, bar_chart
 from api.console.deps import PostUser, User, render, require
 from api.console.session import ConsoleError, ConsoleUser
 from api.console.wording import percent
 from api.deps import Svc
 from api.services import Services
-from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from domain.sender import SenderPolicy
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from adapters.addresses import normalize_address
 from api.deps import Admin, Operator, Reader, Sender, Svc, Viewer
 from api.schemas import (
     AddressPage,
@@ -21,7 +22,7 @@ from api.schemas import (
     StatusAt,
     SuppressRequest,
 )
-from domain.addresses import address_id, normalize_address
+from domain.addresses import address_id
 from domain.errors import InvalidAddress
 from projections.address_list import MAX_LIMIT, AddressList, ListQuery
 from projections.event_json import event_dict

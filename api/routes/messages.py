@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from adapters.addresses import normalize_address
 from adapters.send_validation import OutgoingMessage
 from api.deps import Sender, Svc
 from api.schemas import RecordRequest, RecordResponse, SendRequest, SendResponse
-from domain.addresses import normalize_address
 from domain.errors import InvalidAddress
 from domain.reports import Sent
 

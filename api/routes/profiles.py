@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from adapters.addresses import normalize_address
 from api.deps import Operator, Svc, Viewer
 from api.schemas import EmailChange, Profile
 from api.services import Services
-from domain.addresses import normalize_address
 from domain.errors import ProfileNotFound
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
