@@ -23,6 +23,9 @@ TOPIC_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):sns:(?P<region>[a-z]{2}(?:-[
 PARTITION_DOMAINS = {"aws": "amazonaws.com", "aws-us-gov": "amazonaws.com",
                      "aws-cn": "amazonaws.com.cn"}
 CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]+\.pem")
+# What SNS sends: printable ASCII, no space. Anything else (NUL, controls, non-ASCII that a
+# later step might fold into a delimiter) is refused before the URL is even split.
+PRINTABLE = re.compile(r"[!-~]+")
 
 
 def sns_host(topic_arn: str) -> str | None:
@@ -46,7 +49,8 @@ def _on_host(parts: SplitResult | None, url: str, topic_arn: str) -> bool:
     """``https`` on exactly the topic's SNS host: no user info, no port, nothing hidden."""
     host = sns_host(topic_arn)
     return (parts is not None and host is not None and parts.scheme == "https"
-            and parts.netloc == host and url.isascii() and not parts.fragment
+            and parts.netloc == host and PRINTABLE.fullmatch(url) is not None
+            and not parts.fragment
             and "#" not in url)
 
 
