@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.console import install_console
 from api.errors import install_error_handlers
 from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
 from api.services import Services, build_services
 from api.settings import Settings
+from api.url_guard import refuse_nul
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services.close()
             app.state.services = None
 
-    app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(refuse_nul)])
     app.state.services = services
     install_error_handlers(app)
     for module in (health, webhooks, addresses, profiles, messages, senders, tokens):

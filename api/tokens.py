@@ -65,8 +65,9 @@ class TokenStore:
         name = name.strip()
         if role not in ROLES:
             raise TokenError("invalid_role", f"role must be one of {', '.join(ROLES)}", 422)
-        if not name or len(name) > 100:
-            raise TokenError("invalid_name", "name must be 1 to 100 characters", 422)
+        if not name or len(name) > 100 or not name.isprintable() or "/" in name:
+            raise TokenError("invalid_name", "name must be 1 to 100 printable characters, "
+                             "without '/'", 422)
         token = token or "bl_" + secrets.token_urlsafe(32)
         with self.db.write() as cur:
             if self._exists(cur, name):

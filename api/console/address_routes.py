@@ -81,7 +81,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-@router.get("/addresses/{address}", response_class=HTMLResponse)
+@router.get("/addresses/{address:path}", response_class=HTMLResponse)
 def address_page(request: Request, address: str, user: User, services: Svc,
                  before: Annotated[int | None, Query(ge=1)] = None,
                  at: Annotated[str, Query(max_length=64)] = "", done: str = "") -> Response:
@@ -115,7 +115,7 @@ def _may_reset(user: ConsoleUser, status: dict[str, Any]) -> bool:
     return user.may("operator") and status["status"] != "ok"
 
 
-@router.post("/addresses/{address}/reset")
+@router.post("/addresses/{address:path}/reset")
 def reset(request: Request, address: str, user: PostUser, services: Svc, reason: Reason = "",
           consent: Annotated[str, Form(max_length=2000)] = "") -> Response:
     require(user, "operator", "Resetting an address")
@@ -129,7 +129,7 @@ def reset(request: Request, address: str, user: PostUser, services: Svc, reason:
     return RedirectResponse(address_url(normalized, done="reset"), 303)
 
 
-@router.post("/addresses/{address}/suppress")
+@router.post("/addresses/{address:path}/suppress")
 def suppress(request: Request, address: str, user: PostUser, services: Svc,
              reason: Reason = "") -> Response:
     require(user, "operator", "Suppressing an address")

@@ -24,7 +24,7 @@ ProfileId = Annotated[str, Path(min_length=1, max_length=200)]
 THRESHOLDS = SenderPolicy()
 
 
-@router.get("/profiles/{profile_id}", response_class=HTMLResponse)
+@router.get("/profiles/{profile_id:path}", response_class=HTMLResponse)
 def profile_page(request: Request, profile_id: ProfileId, user: User, services: Svc,
                  done: str = "") -> Response:
     return _profile_page(request, services, user, profile_id, done=done)
@@ -42,7 +42,7 @@ def _profile_page(request: Request, services: Services, user: ConsoleUser, profi
                   done=done, error=error, quote=quote)
 
 
-@router.post("/profiles/{profile_id}/email")
+@router.post("/profiles/{profile_id:path}/email")
 def change_email(request: Request, profile_id: ProfileId, user: PostUser, services: Svc,
                  email: Annotated[str, Form(max_length=320)] = "") -> Response:
     require(user, "operator", "Changing a profile's email")
@@ -67,7 +67,7 @@ def senders_page(request: Request, user: User, services: Svc) -> Response:
                   percent=percent)
 
 
-@router.get("/senders/{sender}", response_class=HTMLResponse)
+@router.get("/senders/{sender:path}", response_class=HTMLResponse)
 def sender_page(request: Request, sender: Annotated[str, Path(max_length=200)], user: User,
                 services: Svc, done: str = "") -> Response:
     return _sender_page(request, services, user, sender, done=done)
@@ -101,7 +101,7 @@ def _charts(daily: list[dict[str, Any]], today: date) -> list[tuple[str, str]]:
     ]
 
 
-@router.post("/senders/{sender}/resume")
+@router.post("/senders/{sender:path}/resume")
 def resume_sender(sender: Annotated[str, Path(max_length=200)], user: PostUser,
                   services: Svc, reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     require(user, "admin", "Resuming a sender")

@@ -20,14 +20,14 @@ def list_senders(services: Svc, _: Viewer) -> dict[str, Any]:
                         for name in services.senders.names()]}
 
 
-@router.get("/senders/{sender}")
+@router.get("/senders/{sender:path}")
 def get_sender(sender: str, services: Svc, _: Viewer) -> dict[str, Any]:
     if sender not in services.senders.names():
         raise HTTPException(404, f"no sender {sender!r} has been seen")
     return services.senders.report(sender, datetime.now(UTC).date())
 
 
-@router.post("/senders/{sender}/resume")
+@router.post("/senders/{sender:path}/resume")
 def resume_sender(sender: str, body: SuppressRequest, services: Svc,
                   who: Admin) -> dict[str, Any]:
     if sender not in services.senders.names():

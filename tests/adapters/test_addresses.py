@@ -1,10 +1,11 @@
+# ruff: noqa: RUF001, RUF003 - confusable characters are what these tests are about
 """Address normalization (SPEC §2, IDNA 2008 / UTS #46 non-transitional) and the
 deterministic aggregate id."""
 
 from __future__ import annotations
 
-import pytest
 import idna
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
