@@ -7,12 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api import log_redaction
 from api.console import install_console
 from api.errors import install_error_handlers
 from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
 from api.services import Services, build_services
 from api.settings import Settings
+from api.throttle import FailureThrottle
 from api.url_guard import refuse_nul
+
+# Wrong API tokens per client before it gets 429 for the rest of the window (per process).
+BEARER_FAILURES, BEARER_WINDOW_S = 20, 60.0
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -34,8 +39,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="bounceledger", version="0.1.0", lifespan=lifespan,
                   dependencies=[Depends(refuse_nul)])
     app.state.services = services
+    app.state.bearer_throttle = FailureThrottle(BEARER_FAILURES, BEARER_WINDOW_S)
     install_error_handlers(app)
     for module in (health, webhooks, addresses, profiles, messages, senders, tokens):
         app.include_router(module.router)
     install_console(app, settings)
+    log_redaction.install(settings.erasure_key.get_secret_value().encode() or None)
     return app

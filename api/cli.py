@@ -41,7 +41,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", 2)
+        where = ".".join(map(str, first["loc"]))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        fail(f"invalid setting {where}: {message}" if where else f"invalid setting: {message}",
+             2)
         raise  # unreachable
 
 
@@ -67,6 +70,7 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     import uvicorn
 
     from api.app import create_app
+    from api.log_redaction import log_config
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
@@ -82,7 +86,13 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     else:
         out.print("Authenticate with 'Authorization: Bearer <token>' "
                   "(bounceledger tokens create --role R --name N).")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # X-Forwarded-For is believed only from BOUNCELEDGER_FORWARDED_ALLOW_IPS (none by
+    # default): uvicorn's own default trusts 127.0.0.1, so a local client could name any
+    # address and walk around the failure throttles.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+                forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
+                log_config=log_config(settings.erasure_key.get_secret_value()))
 
 
 def _instant(value: str) -> datetime:
@@ -164,9 +174,13 @@ def worker(
 
     from prometheus_client import start_http_server
 
+    from api.log_redaction import AddressRedaction
     from api.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    redaction = AddressRedaction(load_settings().erasure_key.get_secret_value())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redaction)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -241,31 +255,59 @@ def import_suppressions(
               f"bad lines {skipped}")
 
 
+SenderOption = Annotated[list[str] | None, typer.Option(
+    "--sender", help="a sender or from-domain this sender token may send as (repeat it)")]
+
+
 @tokens_app.command("create")
 def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operator or admin")],
-                  name: Annotated[str, typer.Option(help="a unique name for the token")]) -> None:
+                  name: Annotated[str, typer.Option(help="a unique name for the token")],
+                  sender: SenderOption = None) -> None:
     """Create a token and print it once."""
     with services() as built:
-        token = built.tokens.create(name, role)
+        token = built.tokens.create(name, role, senders=sender or None)
     out.print(token, highlight=False)
 
 
 @tokens_app.command("list")
 def tokens_list() -> None:
-    """List tokens (names and roles; secrets are never shown again)."""
+    """List tokens (names, roles, bound senders; secrets are never shown again)."""
     with services() as built:
-        table = Table("name", "role", "created_at")
+        table = Table("name", "role", "created_at", "senders")
         for token in built.tokens.list():
-            table.add_row(token["name"], token["role"], token["created_at"])
+            senders = token["senders"]
+            table.add_row(token["name"], token["role"], token["created_at"],
+                          ", ".join(senders) if senders else
+                          ("any (unbound)" if token["role"] == "sender" else ""))
     out.print(table)
+
+
+@tokens_app.command("bind")
+def tokens_bind(name: str, sender: SenderOption = None,
+                any_sender: Annotated[bool, typer.Option(
+                    "--any", help="unbind: the token may send as any sender")] = False) -> None:
+    """Bind a sender token to the senders and from-domains it may send as."""
+    if bool(sender) == any_sender:
+        fail("give --sender (one or more) or --any", 2)
+    with services() as built:
+        built.tokens.bind(name, None if any_sender else sender)
+    out.print(f"{name} may send as " + ("any sender" if any_sender else ", ".join(sender or [])))
 
 
 @tokens_app.command("revoke")
 def tokens_revoke(name: str) -> None:
-    """Revoke a token by name."""
+    """Revoke a token by name (refused at once in every process; its console sessions end)."""
     with services() as built:
         built.tokens.revoke(name)
     out.print(f"revoked {name}")
+
+
+@tokens_app.command("end-sessions")
+def tokens_end_sessions(name: str) -> None:
+    """End every console session of a token; the token stays valid."""
+    with services() as built:
+        ended = built.tokens.end_sessions(name)
+    out.print(f"ended {ended} console session(s) of {name}")
 
 
 def main() -> None:

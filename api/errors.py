@@ -44,7 +44,8 @@ STATUS_OF: dict[type[LedgerError], int] = {
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-              415: "unsupported_media_type", 422: "validation_error", 503: "unavailable"}
+              415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+              503: "unavailable"}
 
 
 def error_response(status: int, code: str, message: str,
@@ -53,7 +54,7 @@ def error_response(status: int, code: str, message: str,
 
 
 TITLES = {400: "Bad request", 401: "Log in", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed", 422: "Not valid", 503: "Unavailable"}
+          405: "Not allowed", 422: "Not valid", 429: "Too many requests", 503: "Unavailable"}
 
 
 def _answer(request: Request, status: int, code: str, message: str,

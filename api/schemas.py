@@ -168,12 +168,26 @@ class Profile(BaseModel):
 class TokenRequest(Strict):
     role: str
     name: str = Field(min_length=1, max_length=100)
+    # Only for role sender: the senders and from-domains it may send as (absent: any).
+    senders: list[str] | None = Field(None, min_length=1, max_length=50)
 
 
 class TokenInfo(BaseModel):
     name: str
     role: str
     created_at: str
+    senders: list[str] | None
+
+
+class TokenSenders(Strict):
+    """``null`` unbinds: the sender token may then send as any sender."""
+
+    senders: list[str] | None = Field(min_length=1, max_length=50)
+
+
+class EndedSessions(BaseModel):
+    name: str
+    ended: int
 
 
 class NewToken(TokenInfo):
