@@ -193,8 +193,9 @@ class EmailClient:
             self.ledger.record(*reports)
         except Exception:
             # SES has already taken these; later reports still map through their own addresses.
-            sent = [(r.address, r.message_id) for r in reports if isinstance(r, Sent)]
-            log.error("sent but not recorded (store failed): %s", sent)
+            # Message ids only: a log line must not carry an address.
+            sent = [r.message_id for r in reports if isinstance(r, Sent)]
+            log.error("sent but not recorded (store failed): SES message ids %s", sent)
             raise
 
 

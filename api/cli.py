@@ -256,16 +256,19 @@ def import_suppressions(
 
 
 SenderOption = Annotated[list[str] | None, typer.Option(
-    "--sender", help="a sender or from-domain this sender token may send as (repeat it)")]
+    "--sender", help="a sender this sender token may send as (repeat for several)")]
+DomainOption = Annotated[list[str] | None, typer.Option(
+    "--from-domain", help="a domain it may send from (repeat; none given: any domain)")]
 
 
 @tokens_app.command("create")
 def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operator or admin")],
                   name: Annotated[str, typer.Option(help="a unique name for the token")],
-                  sender: SenderOption = None) -> None:
+                  sender: SenderOption = None, from_domain: DomainOption = None) -> None:
     """Create a token and print it once."""
     with services() as built:
-        token = built.tokens.create(name, role, senders=sender or None)
+        token = built.tokens.create(name, role, senders=sender or None,
+                                    from_domains=from_domain or None)
     out.print(token, highlight=False)
 
 
@@ -273,25 +276,29 @@ def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operat
 def tokens_list() -> None:
     """List tokens (names, roles, bound senders; secrets are never shown again)."""
     with services() as built:
-        table = Table("name", "role", "created_at", "senders")
+        table = Table("name", "role", "created_at", "sends as", "from")
         for token in built.tokens.list():
-            senders = token["senders"]
+            unbound = "any (unbound)" if token["role"] == "sender" else ""
+            senders, domains = token["senders"], token["from_domains"]
             table.add_row(token["name"], token["role"], token["created_at"],
-                          ", ".join(senders) if senders else
-                          ("any (unbound)" if token["role"] == "sender" else ""))
+                          ", ".join(senders) if senders else unbound,
+                          ", ".join(domains) if domains else ("any" if senders else unbound))
     out.print(table)
 
 
 @tokens_app.command("bind")
-def tokens_bind(name: str, sender: SenderOption = None,
+def tokens_bind(name: str, sender: SenderOption = None, from_domain: DomainOption = None,
                 any_sender: Annotated[bool, typer.Option(
-                    "--any", help="unbind: the token may send as any sender")] = False) -> None:
-    """Bind a sender token to the senders and from-domains it may send as."""
+                    "--any", help="unbind: the token may send as anyone")] = False) -> None:
+    """Bind a sender token to the senders it may send as (and the domains it may send from)."""
     if bool(sender) == any_sender:
         fail("give --sender (one or more) or --any", 2)
     with services() as built:
-        built.tokens.bind(name, None if any_sender else sender)
-    out.print(f"{name} may send as " + ("any sender" if any_sender else ", ".join(sender or [])))
+        built.tokens.bind(name, None if any_sender else sender,
+                          None if any_sender else from_domain or None)
+    out.print(f"{name} may send as " + ("anyone" if any_sender else ", ".join(sender or [])
+                                        + (f" from {', '.join(from_domain)}" if from_domain
+                                           else "")))
 
 
 @tokens_app.command("revoke")

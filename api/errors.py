@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from adapters.sql import StoreUnavailable
 from api.console import error_page
+from api.sender_binding import SenderNotAllowed
 from api.tokens import TokenError
 from domain.errors import (
     AddressNotFound,
@@ -82,7 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return _answer(request, STATUS_OF.get(type(exc), 422), exc.code, exc.message)
 
     @app.exception_handler(TokenError)
-    def _token(request: Request, exc: TokenError) -> Response:
+    @app.exception_handler(SenderNotAllowed)
+    def _token(request: Request, exc: TokenError | SenderNotAllowed) -> Response:
         return _answer(request, exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

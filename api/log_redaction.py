@@ -64,7 +64,7 @@ class Redactor:
 
     def _pair(self, pair: str) -> str:
         key, equals, value = pair.partition("=")
-        if value and (_decoded(key) in SEARCH_PARAMS or "@" in _decoded(value)):
+        if value and (_decoded(key, True) in SEARCH_PARAMS or "@" in _decoded(value, True)):
             return f"{key}{equals}{self.mark(value)}"
         return pair
 
@@ -72,10 +72,11 @@ class Redactor:
         return EMAIL.sub(lambda m: self.mark(m.group(0)), text)
 
 
-def _decoded(text: str) -> str:
-    """Percent-decoding until nothing changes (a ``next=`` parameter is encoded twice)."""
+def _decoded(text: str, plus: bool = False) -> str:
+    """Percent-decoding until nothing changes (a ``next=`` parameter is encoded twice);
+    ``plus``: a query value, where "+" is a space."""
     for _ in range(4):
-        decoded = unquote(text.replace("+", " "))
+        decoded = unquote(text.replace("+", " ") if plus else text)
         if decoded == text:
             break
         text = decoded

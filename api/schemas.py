@@ -168,8 +168,9 @@ class Profile(BaseModel):
 class TokenRequest(Strict):
     role: str
     name: str = Field(min_length=1, max_length=100)
-    # Only for role sender: the senders and from-domains it may send as (absent: any).
+    # Only for role sender: what it may send as, and from which domains (absent: anything).
     senders: list[str] | None = Field(None, min_length=1, max_length=50)
+    from_domains: list[str] | None = Field(None, min_length=1, max_length=50)
 
 
 class TokenInfo(BaseModel):
@@ -177,12 +178,14 @@ class TokenInfo(BaseModel):
     role: str
     created_at: str
     senders: list[str] | None
+    from_domains: list[str] | None
 
 
-class TokenSenders(Strict):
-    """``null`` unbinds: the sender token may then send as any sender."""
+class TokenBinding(Strict):
+    """``senders: null`` unbinds: the sender token may then send as anyone, from anywhere."""
 
     senders: list[str] | None = Field(min_length=1, max_length=50)
+    from_domains: list[str] | None = Field(None, min_length=1, max_length=50)
 
 
 class EndedSessions(BaseModel):

@@ -13,7 +13,6 @@ every process. Revoking a token also ends its console sessions (``api/sessions.p
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import secrets
 import string
@@ -22,10 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.addresses import normalize_address
 from adapters.sql import Cursor, Database
+from api.sender_binding import Binding
 from api.sessions import SessionStore
-from domain.errors import InvalidAddress
+from domain.errors import InvalidCommand
 
 ROLES = ("viewer", "sender", "operator", "admin")
 GRANTS: dict[str, frozenset[str]] = {
@@ -34,14 +33,13 @@ GRANTS: dict[str, frozenset[str]] = {
     "operator": frozenset({"viewer", "operator"}),
     "admin": frozenset(ROLES),
 }
-MAX_SENDERS = 50
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     "name TEXT PRIMARY KEY, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, "
-    "created_at TEXT NOT NULL, senders TEXT)"
+    "created_at TEXT NOT NULL, binding TEXT)"
 )
-COLUMNS = "name, role, senders"
+COLUMNS = "name, role, binding"
 
 
 class TokenError(Exception):
@@ -55,31 +53,15 @@ class TokenError(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's name and role, and for a bound ``sender`` token the senders
-    and from-domains it may send as (``None``: any)."""
+    """Who is calling: the token's name and role, and for a bound ``sender`` token what it may
+    send as (``api/sender_binding.py``; ``None``: anything)."""
 
     name: str
     role: str
-    senders: tuple[str, ...] | None = None
+    binding: Binding | None = None
 
     def may(self, role: str) -> bool:
         return role in GRANTS[self.role]
-
-    def may_send_as(self, sender: str, from_domain: str | None = None) -> bool:
-        """A bound token sends only as one of its senders, from one of its domains (a domain
-        matches in any spelling: ``Shop.Example`` binds ``shop.example``)."""
-        if self.senders is None:
-            return True
-        allowed = {*self.senders, *(d for d in map(_domain, self.senders) if d)}
-        return sender in allowed and (from_domain is None or from_domain in allowed)
-
-
-def _domain(name: str) -> str | None:
-    """``name`` as a normalized domain (SPEC §2), or ``None`` when it is not one."""
-    try:
-        return normalize_address(f"x@{name}").partition("@")[2]
-    except InvalidAddress:
-        return None
 
 
 def hash_token(token: str) -> str:
@@ -107,21 +89,22 @@ def token_weakness(token: str) -> str | None:
     return None
 
 
-def _checked_senders(role: str, senders: Sequence[str] | None) -> tuple[str, ...] | None:
-    if senders is None:
-        return None
-    if role != "sender":
-        raise TokenError("invalid_senders", "only sender tokens are bound to senders", 422)
-    cleaned = tuple(dict.fromkeys(s.strip() for s in senders))
-    if not 0 < len(cleaned) <= MAX_SENDERS or not all(
-            0 < len(s) <= 200 and s.isprintable() for s in cleaned):
-        raise TokenError("invalid_senders", f"senders: 1 to {MAX_SENDERS} names of 1 to 200 "
-                         "printable characters", 422)
-    return cleaned
+def _checked_binding(role: str, senders: Sequence[str] | None,
+                     from_domains: Sequence[str] | None) -> Binding | None:
+    if senders is not None and role != "sender":
+        raise TokenError("invalid_binding", "only sender tokens are bound to senders", 422)
+    try:
+        return Binding.parse(senders, from_domains)
+    except InvalidCommand as error:
+        raise TokenError("invalid_binding", error.message, 422) from None
+
+
+def _described(binding: Binding | None) -> dict[str, list[str] | None]:
+    return binding.describe() if binding else {"senders": None, "from_domains": None}
 
 
 def _principal(row: tuple[str, str, str | None]) -> Principal:
-    return Principal(row[0], row[1], tuple(json.loads(row[2])) if row[2] else None)
+    return Principal(row[0], row[1], Binding.from_json(row[2]))
 
 
 class TokenStore:
@@ -134,21 +117,22 @@ class TokenStore:
     def create_table(self) -> None:
         with self.db.write() as cur:
             cur.execute(CREATE)
-            if not self._has_senders_column(cur):  # a table from before sender binding
-                cur.execute("ALTER TABLE api_tokens ADD COLUMN senders TEXT")
+            if not self._has_binding_column(cur):  # a table from before sender binding
+                cur.execute("ALTER TABLE api_tokens ADD COLUMN binding TEXT")
         self.sessions.create_table()
 
-    def _has_senders_column(self, cur: Cursor) -> bool:
+    def _has_binding_column(self, cur: Cursor) -> bool:
         if self.db.dialect == "sqlite":
-            cur.execute("SELECT 1 FROM pragma_table_info('api_tokens') WHERE name = 'senders'")
+            cur.execute("SELECT 1 FROM pragma_table_info('api_tokens') WHERE name = 'binding'")
         else:
             cur.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = "
                         "current_schema() AND table_name = 'api_tokens' "
-                        "AND column_name = 'senders'")
+                        "AND column_name = 'binding'")
         return cur.fetchone() is not None
 
     def create(self, name: str, role: str, token: str | None = None,
-               senders: Sequence[str] | None = None) -> str:
+               senders: Sequence[str] | None = None,
+               from_domains: Sequence[str] | None = None) -> str:
         """Register a token and return it; this is the only time it is seen."""
         name = name.strip()
         if role not in ROLES:
@@ -156,15 +140,15 @@ class TokenStore:
         if not name or len(name) > 100 or not name.isprintable() or "/" in name:
             raise TokenError("invalid_name", "name must be 1 to 100 printable characters, "
                              "without '/'", 422)
-        bound = _checked_senders(role, senders)
+        bound = _checked_binding(role, senders, from_domains)
         token = token or "bl_" + secrets.token_urlsafe(32)
         with self.db.write() as cur:
             if self._exists(cur, name):
                 raise TokenError("token_exists", f"a token named {name!r} exists", 409)
-            cur.execute("INSERT INTO api_tokens (name, role, token_hash, created_at, senders) "
+            cur.execute("INSERT INTO api_tokens (name, role, token_hash, created_at, binding) "
                         "VALUES (?, ?, ?, ?, ?)",
                         (name, role, hash_token(token), datetime.now(UTC).isoformat(),
-                         json.dumps(bound) if bound is not None else None))
+                         bound.to_json() if bound else None))
         return token
 
     @staticmethod
@@ -182,20 +166,22 @@ class TokenStore:
 
     def list(self) -> list[dict[str, Any]]:
         with self.db.read() as cur:
-            cur.execute("SELECT name, role, created_at, senders FROM api_tokens ORDER BY name")
-            return [{"name": n, "role": r, "created_at": c,
-                     "senders": json.loads(s) if s else None} for n, r, c, s in cur.fetchall()]
+            cur.execute("SELECT name, role, created_at, binding FROM api_tokens ORDER BY name")
+            rows = cur.fetchall()
+        return [{"name": n, "role": r, "created_at": c, **_described(Binding.from_json(b))}
+                for n, r, c, b in rows]
 
-    def bind(self, name: str, senders: Sequence[str] | None) -> None:
-        """Set the senders a ``sender`` token may send as (``None``: any)."""
+    def bind(self, name: str, senders: Sequence[str] | None,
+             from_domains: Sequence[str] | None = None) -> None:
+        """Set what a ``sender`` token may send as (``senders`` ``None``: anything)."""
         with self.db.write() as cur:
             cur.execute("SELECT role FROM api_tokens WHERE name = ?", (name,))
             row = cur.fetchone()
             if row is None:
                 raise TokenError("token_not_found", f"no token named {name!r}", 404)
-            bound = _checked_senders(row[0], senders)
-            cur.execute("UPDATE api_tokens SET senders = ? WHERE name = ?",
-                        (json.dumps(bound) if bound is not None else None, name))
+            bound = _checked_binding(row[0], senders, from_domains)
+            cur.execute("UPDATE api_tokens SET binding = ? WHERE name = ?",
+                        (bound.to_json() if bound else None, name))
 
     def revoke(self, name: str) -> None:
         """Delete the token and end its console sessions, in one transaction."""

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from api.deps import Admin, Svc
-from api.schemas import EndedSessions, NewToken, TokenInfo, TokenRequest, TokenSenders
+from api.schemas import EndedSessions, NewToken, TokenBinding, TokenInfo, TokenRequest
 from api.services import Services
 
 router = APIRouter(prefix="/v1", tags=["tokens"])
@@ -19,7 +19,8 @@ def _info(services: Services, name: str) -> dict[str, Any]:
 
 @router.post("/tokens", response_model=NewToken, status_code=201)
 def create_token(body: TokenRequest, services: Svc, _: Admin) -> dict[str, Any]:
-    token = services.tokens.create(body.name, body.role, senders=body.senders)
+    token = services.tokens.create(body.name, body.role, senders=body.senders,
+                                   from_domains=body.from_domains)
     return {**_info(services, body.name.strip()), "token": token}
 
 
@@ -28,10 +29,10 @@ def list_tokens(services: Svc, _: Admin) -> list[dict[str, Any]]:
     return services.tokens.list()
 
 
-@router.put("/tokens/{name}/senders", response_model=TokenInfo)
-def bind_token(name: str, body: TokenSenders, services: Svc, _: Admin) -> dict[str, Any]:
-    """Bind a sender token to the senders and from-domains it may send as (null: any)."""
-    services.tokens.bind(name, body.senders)
+@router.put("/tokens/{name}/binding", response_model=TokenInfo)
+def bind_token(name: str, body: TokenBinding, services: Svc, _: Admin) -> dict[str, Any]:
+    """Bind a sender token to the senders it may send as and the from-domains it may use."""
+    services.tokens.bind(name, body.senders, body.from_domains)
     return _info(services, name)
 
 
