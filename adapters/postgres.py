@@ -8,14 +8,30 @@ so notification ids still commit in order) and allows two quick attempts.
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import retry
 
-_budget = retry((InterfaceError, OperationalError), max_attempts=2, wait=0.1)
 _base = PostgresApplicationRecorder
+
+
+def _budget(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Two attempts; between them the pool drops every idle connection that broke (the
+    library's pool no longer pings on checkout)."""
+    @functools.wraps(method)
+    def attempt(self: FastFailRecorder, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (InterfaceError, OperationalError):
+            self.datastore.pool.check()
+            time.sleep(0.05)
+            return method(self, *args, **kwargs)
+
+    return attempt
 
 
 class FastFailRecorder(PostgresApplicationRecorder):

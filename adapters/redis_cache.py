@@ -1,41 +1,74 @@
 """Redis in front of the SQL views: a status mirror and the message map, both optional.
 
-The status mirror holds one JSON row per address under ``{prefix}status:{address}``, each
-stamped with the view position it reflects; a Lua script only ever replaces a row with a
-newer one, so writers racing from several processes cannot move a row backwards. Readers
-treat a miss as "ask SQL" — never as "ok" — so an empty, restarted or evicted Redis can make
-checks slower but never lets a blocked address through.
+The status mirror holds one entry per address under ``{prefix}status:{address}``, as plain
+text read without JSON: ``"<position> <sendable 0|1> <status> <reason>"`` — what a check
+needs. A Lua script only ever replaces an entry with a newer one, so writers racing from
+several processes cannot move an entry backwards.
+
+An entry alone proves nothing (Redis may have restarted empty, from an older snapshot, or
+paused while writes were lost). The *mark* (``{prefix}status:mark``) does: every row the view
+changed at a position up to the mark is in Redis at that position or later. It is only ever
+moved by compare-and-set, in the same script as the rows that justify it, so it can never
+claim rows Redis does not hold. A reader trusts the entries only when the mark has reached
+the view's position read from SQL, and only while the mirror's epoch matches the
+database's; otherwise it reads SQL (``projections.status_mirror``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 import redis
 
-# Values are "<position> <json>": one MGET reads a whole batch, and the script compares
-# the leading position before it overwrites.
-_PUT_NEWER = """
-for i, key in ipairs(KEYS) do
-  local position = tonumber(ARGV[2 * i - 1])
-  local current = redis.call('GET', key)
+# KEYS: mark, epoch key, then one key per row; ARGV: expected mark, new mark, epoch, then
+# position and value per row. Rows are written newer-only; the mark moves only from the
+# expected value (or not at all when the new mark is -1) and only under the same epoch.
+_PUT = """
+local mark = tonumber(redis.call('GET', KEYS[1]) or '0')
+for i = 3, #KEYS do
+  local position = tonumber(ARGV[2 * i - 2])
+  local current = redis.call('GET', KEYS[i])
   if not current or tonumber(string.match(current, '^%d+')) <= position then
-    redis.call('SET', key, ARGV[2 * i - 1] .. ' ' .. ARGV[2 * i])
+    redis.call('SET', KEYS[i], ARGV[2 * i - 2] .. ' ' .. ARGV[2 * i - 1])
   end
 end
-return #KEYS
+local expected, new = tonumber(ARGV[1]), tonumber(ARGV[2])
+if new >= 0 and mark == expected and redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return new
+end
+return mark
 """
-_RAISE_MARK = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
-return redis.call('GET', KEYS[1])
+_RESET = """
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[1], '0')
+return 0
 """
+
+
+class Mirrored(NamedTuple):
+    """One mirror entry: the view position it reflects and what a check needs."""
+
+    position: int
+    sendable: bool
+    status: str
+    reason: str | None
+
+
+class MirrorState(NamedTuple):
+    mark: int
+    epoch: str | None
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _parse(value: bytes | str) -> Mirrored:
+    position, sendable, status, reason = _text(value).split(" ", 3)
+    return Mirrored(int(position), sendable == "1", status, reason or None)
 
 
 class StatusCache:
@@ -43,35 +76,49 @@ class StatusCache:
 
     def __init__(self, client: redis.Redis, prefix: str = "bl:") -> None:
         self.client, self.prefix = client, prefix
-        self._put = client.register_script(_PUT_NEWER)
-        self._raise_mark = client.register_script(_RAISE_MARK)
+        self._put = client.register_script(_PUT)
+        self._reset = client.register_script(_RESET)
+        self.mark_key, self.epoch_key = f"{prefix}status:mark", f"{prefix}status:epoch"
 
     def _key(self, address: str) -> str:
         return f"{self.prefix}status:{address}"
 
-    def put(self, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Store ``(position, status dict)`` rows, keeping whichever is newer per address."""
-        for i in range(0, len(rows), 500):
-            chunk = rows[i:i + 500]
-            args: list[Any] = []
-            for position, row in chunk:
-                args += [position, json.dumps(row, separators=(",", ":"))]
-            self._put(keys=[self._key(row["address"]) for _, row in chunk], args=args)
+    def put(self, rows: Sequence[tuple[str, Mirrored]], *, expected: int = 0, new: int = -1,
+            epoch: str = "") -> int:
+        """Store ``(address, entry)`` rows (newer-only) and, with ``new >= 0``, move the mark
+        from ``expected`` to ``new`` if it is there under ``epoch``. Returns the mark."""
+        mark = expected
+        chunks = [rows[i:i + 500] for i in range(0, len(rows), 500)] or [[]]
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
+            args: list[str | int] = [expected, new if last else -1, epoch]
+            for _, entry in chunk:
+                args += [entry.position,
+                         f"{int(entry.sendable)} {entry.status} {entry.reason or ''}"]
+            mark = int(self._put(keys=[self.mark_key, self.epoch_key,
+                                       *(self._key(address) for address, _ in chunk)],
+                                 args=args))
+        return mark
 
-    def get_many(self, addresses: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The cached rows of those addresses that have one, in one MGET."""
-        if not addresses:
-            return {}
-        values = self.client.mget([self._key(a) for a in addresses])
-        return {address: json.loads(_text(value).split(" ", 1)[1])
-                for address, value in zip(addresses, values, strict=True) if value is not None}
+    def get_many(self, addresses: Sequence[str]) -> tuple[dict[str, Mirrored], MirrorState]:
+        """The entries of those addresses that have one, with the mark and epoch, in one
+        ``MGET``."""
+        values = self.client.mget([*(self._key(a) for a in addresses), self.mark_key,
+                                   self.epoch_key])
+        state = MirrorState(int(values[-2] or 0),
+                            _text(values[-1]) if values[-1] is not None else None)
+        found = {address: _parse(value) for address, value in zip(addresses, values,
+                                                                   strict=False)
+                 if value is not None}
+        return found, state
 
-    def synced(self) -> int:
-        """The view position up to which every changed row has been written."""
-        return int(self.client.get(f"{self.prefix}status:synced") or 0)
+    def state(self) -> MirrorState:
+        mark, epoch = self.client.mget([self.mark_key, self.epoch_key])
+        return MirrorState(int(mark or 0), _text(epoch) if epoch is not None else None)
 
-    def mark_synced(self, position: int) -> int:
-        return int(self._raise_mark(keys=[f"{self.prefix}status:synced"], args=[position]))
+    def reset(self, epoch: str) -> None:
+        """Start the mirror over under ``epoch`` (mark 0: nothing trusted until synced)."""
+        self._reset(keys=[self.mark_key, self.epoch_key], args=[epoch])
 
     def forget(self, address: str) -> None:
         self.client.delete(self._key(address))
@@ -107,8 +154,28 @@ class MessageMapCache:
             result.append((name, data["profile_id"], data["sender"]))
         return result
 
+    def lookup_many(self, message_ids: Collection[str]
+                    ) -> dict[str, list[tuple[str, str | None, str | None]]]:
+        """``lookup`` for many messages in one round trip (the known ones only)."""
+        ordered = list(message_ids)
+        pipe = self.client.pipeline(transaction=False)
+        for message_id in ordered:
+            pipe.hgetall(self._key(message_id))
+        found = {}
+        for message_id, entries in zip(ordered, pipe.execute(), strict=True):
+            if entries:
+                found[message_id] = [
+                    (address.decode() if isinstance(address, bytes) else str(address),
+                     *_profile_sender(value)) for address, value in sorted(entries.items())]
+        return found
+
     def forget(self, message_ids: Sequence[str]) -> None:
         self.client.delete(*[self._key(m) for m in message_ids])
 
     def ttl_of(self, message_id: str) -> int:
         return int(self.client.ttl(self._key(message_id)))
+
+
+def _profile_sender(value: bytes | str) -> tuple[str | None, str | None]:
+    data = json.loads(value)
+    return data["profile_id"], data["sender"]

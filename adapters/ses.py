@@ -25,7 +25,7 @@ from adapters.rate_limit import RateLimiter, rate_limiter
 from adapters.send_validation import OutgoingMessage, ValidMessage, validate
 from domain.errors import SenderPaused
 from domain.ledger import Ledger
-from domain.policy import OK, SENDABLE
+from domain.policy import OK
 from domain.reports import Blocked, Sent
 from domain.sender import PAUSED
 
@@ -122,8 +122,9 @@ class EmailClient:
         reports: list[Sent | Blocked] = []
         paused: str | None = None  # set once SES says the whole account is paused
         for address, profile_id in zip(valid.recipients, valid.profile_ids, strict=True):
-            status, why = known.get(address, (OK, None))
-            if status not in SENDABLE:
+            line = known.get(address)
+            status, why = (line.status, line.reason) if line else (OK, None)
+            if line is not None and not line.sendable:
                 results.append(RecipientResult(address, BLOCKED, status, reason=why,
                                                profile_id=profile_id))
                 reports.append(Blocked(address, status, self.clock(), source, why,

@@ -3,6 +3,11 @@
 One report per affected recipient. Sender and recipients come from the message map when the
 send was recorded, else from the notification itself; the sender then defaults to the domain
 of ``mail.source`` (SPEC §2). Open, Click and Subscription are counted and ignored.
+
+Reading (``read_ses``) and building the reports (``SesMessage.parse``) are two steps, so the
+group committer can look up every message of a batch in the message map at once. Ids that
+key a table (message and feedback ids) are bounded here: a value no real SES message has is
+refused before it can reach an index.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress
@@ -34,9 +39,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+MAX_ID = 512
+MAX_SENDER = 255
+SesId = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+
+
 class Mail(_Model):
     timestamp: datetime | None = None
-    messageId: str
+    messageId: SesId
     source: str = ""
     sendingAccountId: str | None = None
     destination: list[str] = []
@@ -54,14 +64,14 @@ class BounceBody(_Model):
     bounceSubType: str = "Undetermined"
     bouncedRecipients: list[Recipient]
     timestamp: datetime | None = None
-    feedbackId: str
+    feedbackId: SesId
     reportingMTA: str | None = None
 
 
 class ComplaintBody(_Model):
     complainedRecipients: list[Recipient]
     timestamp: datetime | None = None
-    feedbackId: str
+    feedbackId: SesId
     complaintFeedbackType: str | None = None
     complaintSubType: str | None = None
     userAgent: str | None = None
@@ -114,8 +124,31 @@ class Parsed:
 Lookup = Callable[[str], MessageInfo | None]
 
 
-def parse_ses(message: str, *, source: str, lookup: Lookup) -> Parsed:
-    """The reports an SES ``Message`` string carries (``SesPayloadError`` if unreadable)."""
+@dataclass(frozen=True)
+class SesMessage:
+    """A readable SES notification before the message map is consulted."""
+
+    kind: str
+    source: str
+    note: Notification | None = None
+
+    @property
+    def message_id(self) -> str | None:
+        return self.note.mail.messageId if self.note is not None else None
+
+    @property
+    def account_id(self) -> str | None:
+        return self.note.mail.sendingAccountId if self.note is not None else None
+
+    def parse(self, info: MessageInfo | None) -> Parsed:
+        """The reports, given what the message map knows of the send (``None``: nothing)."""
+        if self.note is None:
+            return Parsed(self.kind, [])
+        return _Mapper(self.note, self.source, info).parse(self.kind)
+
+
+def read_ses(message: str, *, source: str) -> SesMessage:
+    """Read an SES ``Message`` string (``SesPayloadError`` if unreadable)."""
     try:
         data = json.loads(message)
     except (ValueError, RecursionError):
@@ -126,19 +159,25 @@ def parse_ses(message: str, *, source: str, lookup: Lookup) -> Parsed:
     if not isinstance(name, str):
         raise SesPayloadError("Message has neither eventType nor notificationType")
     if name in IGNORED or name not in KINDS:
-        return Parsed("ignored" if name in IGNORED else "unknown", [])
+        return SesMessage("ignored" if name in IGNORED else "unknown", source)
     try:
         note = Notification.model_validate(data)
     except ValidationError as error:
         raise SesPayloadError(f"unreadable {name}: {error.errors()[0]['msg']}") from None
-    return _Mapper(note, source, lookup(note.mail.messageId)).parse(KINDS[name])
+    return SesMessage(KINDS[name], source, note)
+
+
+def parse_ses(message: str, *, source: str, lookup: Lookup) -> Parsed:
+    """The reports an SES ``Message`` string carries (``SesPayloadError`` if unreadable)."""
+    read = read_ses(message, source=source)
+    return read.parse(lookup(read.message_id) if read.message_id is not None else None)
 
 
 def _sender_of(mail: Mail, info: MessageInfo | None) -> str | None:
     if info is not None and info.sender:
         return info.sender
     address = parseaddr(mail.source)[1]
-    return address.rpartition("@")[2].lower() or None
+    return address.rpartition("@")[2].lower()[:MAX_SENDER] or None
 
 
 class _Mapper:

@@ -16,6 +16,11 @@ other address's key, so erasing A also blanks A inside B's history.
 Keys are cached in memory for ``KEY_TTL_S`` (30 s) and dropped at once by the process that
 erases: another process may go on reading an erased address's events for up to that long.
 Missing keys are never cached, so a key created elsewhere is found on the next read.
+
+The write path does not use the cache: it reads and creates the keys of a batch inside its
+own transaction (``load_in``, ``create_in``) under the writers' lock, and an erasure deletes
+the key in the transaction that records ``Erased`` (``delete_in``). While a batch runs, the
+mapper uses exactly those keys (``scope``), so what it seals and what commits agree.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -36,7 +42,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
-from adapters.sql import Database
+from adapters.sql import Cursor, Database
 from domain.addresses import address_id
 from domain.redaction import ERASED, redacted
 
@@ -58,12 +64,85 @@ class SqlKeyStore:
         # Bounded (least recently loaded goes first), so a long replay stays flat in memory.
         self._cache: OrderedDict[str, tuple[bytes, float, AESGCM]] = OrderedDict()
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def create_table(self) -> None:
         blob = "BYTEA" if self.db.dialect == "postgresql" else "BLOB"
         with self.db.write() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS address_keys ("
                         f"address_id TEXT PRIMARY KEY, data_key {blob} NOT NULL)")
+
+    # -- inside a write transaction (``projections.pipeline``) ---------------------------------
+
+    def load_in(self, cur: Cursor, ids: Collection[UUID | str]) -> dict[str, bytes]:
+        """The keys of these addresses that exist, read in the caller's transaction."""
+        wanted = sorted({str(i) for i in ids})
+        found: dict[str, bytes] = {}
+        if cur.dialect == "postgresql" and wanted:
+            cur.execute("SELECT address_id, data_key FROM address_keys "
+                        "WHERE address_id = ANY(%s)", (wanted,))
+            return {key_id: bytes(key) for key_id, key in cur.fetchall()}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            cur.execute("SELECT address_id, data_key FROM address_keys WHERE address_id "
+                        f"IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((key_id, bytes(key)) for key_id, key in cur.fetchall())
+        return found
+
+    def create_in(self, cur: Cursor, ids: Collection[UUID | str]) -> dict[str, bytes]:
+        """New random keys for addresses that have none (the caller holds the writers' lock,
+        so nobody creates the same ones meanwhile)."""
+        created = {str(i): AESGCM.generate_key(256) for i in ids}
+        if not created:
+            return {}
+        rows = sorted(created.items())
+        if cur.dialect == "postgresql":
+            cur.execute("INSERT INTO address_keys (address_id, data_key) "
+                        "SELECT * FROM unnest(%s::text[], %s::bytea[])",
+                        ([r[0] for r in rows], [r[1] for r in rows]))
+        else:
+            cur.executemany("INSERT INTO address_keys (address_id, data_key) VALUES (?, ?)",
+                            rows)
+        return created
+
+    def delete_in(self, cur: Cursor, originator_id: UUID) -> None:
+        """Shred inside the transaction that records ``Erased``."""
+        cur.execute("DELETE FROM address_keys WHERE address_id = ?", (str(originator_id),))
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """While a batch runs in this thread, seal and open with exactly the keys it read or
+        created (``add_to_scope``), never with the cache."""
+        self._local.scope = {}
+        try:
+            yield
+        finally:
+            self._local.scope = None
+
+    def in_scope(self) -> bool:
+        return getattr(self._local, "scope", None) is not None
+
+    def add_to_scope(self, keys: Mapping[str, bytes]) -> None:
+        scope = getattr(self._local, "scope", None)
+        assert scope is not None, "add_to_scope outside a scope"
+        scope.update((key_id, (key, AESGCM(key))) for key_id, key in keys.items())
+
+    def remember(self, keys: Mapping[str, bytes]) -> None:
+        """After a commit: cache the keys the batch read or created."""
+        expires = self.clock() + self.ttl_s
+        with self._lock:
+            for key_id, key in keys.items():
+                self._cache[key_id] = (key, expires, AESGCM(key))
+                self._cache.move_to_end(key_id)
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+
+    def forget(self, originator_id: UUID | str) -> None:
+        """After an erasure commits: this process stops using the key at once."""
+        with self._lock:
+            self._cache.pop(str(originator_id), None)
+
+    # -- outside the write path -------------------------------------------------------------
 
     def ensure(self, ids: Collection[UUID]) -> None:
         """Create the missing keys of all these addresses: one insert, one select."""
@@ -107,6 +186,10 @@ class SqlKeyStore:
 
     def _entry(self, originator_id: UUID | str) -> tuple[bytes, float, AESGCM] | None:
         key_id = str(originator_id)
+        scope: dict[str, tuple[bytes, AESGCM]] | None = getattr(self._local, "scope", None)
+        if scope is not None:  # inside a batch: its own keys, nothing else
+            found = scope.get(key_id)
+            return (found[0], 0.0, found[1]) if found is not None else None
         cached = self._cache.get(key_id)
         if cached is None or cached[1] < self.clock():
             self.prefetch([key_id])
@@ -180,10 +263,12 @@ class ShreddingMapper(Mapper[UUID]):
 
     def _cipher(self, originator_id: UUID | str) -> AESGCM:
         cipher = self.keys.cipher(originator_id)
-        if cipher is None:  # the ledger creates keys in one batch per save; this is a fallback
+        if cipher is None and not self.keys.in_scope():
+            # Outside the write pipeline (tools, tests): create the key on its own.
             self.keys.ensure([UUID(str(originator_id))])
             cipher = self.keys.cipher(originator_id)
-        assert cipher is not None
+        if cipher is None:
+            raise LookupError(f"no data key for {originator_id} in this batch")
         return cipher
 
     def _seal_other(self, topic: str, event: Any) -> Any:

@@ -7,8 +7,10 @@ transactions are serialised where it matters: SQLite by ``BEGIN IMMEDIATE``, Pos
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg.pq import TransactionStatus
 
 
 class StoreUnavailable(Exception):
@@ -59,7 +61,7 @@ class DatabaseUrl:
         """The library's settings for the same database (events live beside the views)."""
         if self.dialect == "sqlite":
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.path,
-                    "SQLITE_LOCK_TIMEOUT": "30"}
+                    "SQLITE_LOCK_TIMEOUT": "30", "IS_SNAPSHOTTING_ENABLED": "y"}
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host, "POSTGRES_PORT": str(self.port),
@@ -67,9 +69,9 @@ class DatabaseUrl:
             "POSTGRES_CONNECT_TIMEOUT": "2", "POSTGRES_POOL_SIZE": "10",
             "APPLICATION_RECORDER_TOPIC": "adapters.postgres:FastFailRecorder",
             "POSTGRES_MAX_OVERFLOW": "10", "POSTGRES_LOCK_TIMEOUT": "10",
-            # After an outage the pool holds dead connections; a ping on checkout drops them
-            # so the first request after recovery succeeds instead of a burst of 503s.
-            "POSTGRES_PRE_PING": "y",
+            # Snapshots of the address aggregate (``<name>_snapshots``): the write path loads
+            # a snapshot and the few events after it (``projections.pipeline``).
+            "IS_SNAPSHOTTING_ENABLED": "y",
         }
         if self.schema:
             env["POSTGRES_SCHEMA"] = self.schema
@@ -83,23 +85,65 @@ class DatabaseUrl:
 
 
 class Cursor(Protocol):
+    dialect: str
+
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
 
-class _PgCursor:
-    """Translates ``?`` placeholders for psycopg."""
+class Counter:
+    """Statements sent to the server (``BEGIN``/``COMMIT`` included; ``executemany`` counts
+    one per row): what the round-trip test and the ingest bench report."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
-        self._cursor = cursor
+    def __init__(self) -> None:
+        self.statements = 0
+
+    def add(self, n: int = 1) -> None:
+        self.statements += n
+
+
+class _SqliteCursor:
+    """The sqlite3 cursor, with its dialect and the statement counter."""
+
+    dialect = "sqlite"
+
+    def __init__(self, cursor: sqlite3.Cursor, counter: Counter) -> None:
+        self._cursor, self._counter = cursor, counter
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _SqliteCursor:
+        self._counter.add()
+        self._cursor.execute(sql, params)
+        return self
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> _SqliteCursor:
+        self._counter.add(len(params))
+        self._cursor.executemany(sql, params)
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+
+class _PgCursor:
+    """Translates ``?`` placeholders for psycopg and counts statements."""
+
+    dialect = "postgresql"
+
+    def __init__(self, cursor: psycopg.Cursor[Any], counter: Counter) -> None:
+        self._cursor, self._counter = cursor, counter
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _PgCursor:
+        self._counter.add()
         self._cursor.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
         return self
 
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> _PgCursor:
+        self._counter.add(len(params))
         self._cursor.executemany(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
         return self
 
@@ -110,11 +154,19 @@ class _PgCursor:
         return self._cursor.fetchall()
 
 
+class CommitUncertain(StoreUnavailable):
+    """The connection broke while ``COMMIT`` was in flight: the transaction may or may not
+    have committed. The caller finds out by reading (``projections.pipeline``)."""
+
+
 class Database:
     """Transactions on the projections' database; ``StoreUnavailable`` when it is down."""
 
     dialect: str
     for_update: str
+
+    def __init__(self) -> None:
+        self.counter = Counter()
 
     @contextmanager
     def write(self) -> Iterator[Cursor]:  # pragma: no cover - abstract
@@ -124,6 +176,11 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Cursor]:  # pragma: no cover - abstract
         raise NotImplementedError
+        yield
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Writes in this thread use one connection of their own (the group committer)."""
         yield
 
     def close(self) -> None:  # pragma: no cover - abstract
@@ -139,6 +196,7 @@ class SqliteDatabase(Database):
     dialect, for_update = "sqlite", ""
 
     def __init__(self, path: str) -> None:
+        super().__init__()
         self.path = path
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -174,8 +232,9 @@ class SqliteDatabase(Database):
             conn.execute(begin)
         except sqlite3.OperationalError as error:
             raise StoreUnavailable(f"SQLite database unavailable: {error}") from error
+        self.counter.add(2)
         try:
-            yield conn.cursor()
+            yield _SqliteCursor(conn.cursor(), self.counter)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -194,21 +253,101 @@ class SqliteDatabase(Database):
         self._local = threading.local()
 
 
+class PoolTimeout(Exception):
+    """Every connection of the pool stayed in use for the whole wait."""
+
+
+class ConnectionPool:
+    """A small pool of psycopg connections that recovers at once after an outage.
+
+    Why not ``psycopg_pool``: after a failed connection attempt it backs off (1 s, 2 s, 4 s…)
+    and delays checkouts by the same policy, so requests kept failing for seconds after
+    PostgreSQL was back. Here a checkout takes the most recently used idle connection that
+    still looks alive (``check_idle``: a ``select`` on its socket, not a ping) or opens a new
+    one right away; a broken or old connection is simply closed."""
+
+    def __init__(self, kwargs: dict[str, Any], size: int, timeout: float = 3.0,
+                 max_age_s: float = 1800.0) -> None:
+        self._kwargs, self.timeout, self.max_age_s = kwargs, timeout, max_age_s
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[tuple[psycopg.Connection[Any], float]] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if not self._slots.acquire(timeout=self.timeout):
+            raise PoolTimeout(f"no connection free after {self.timeout:.1f} s")
+        conn: psycopg.Connection[Any] | None = None
+        born = time.monotonic()
+        try:
+            conn, born = self._take()
+            yield conn
+        finally:
+            if conn is not None:
+                self._give_back(conn, born)
+            self._slots.release()
+
+    def _take(self) -> tuple[psycopg.Connection[Any], float]:
+        while True:
+            with self._lock:
+                found = self._idle.pop() if self._idle else None
+            if found is None:
+                return psycopg.connect(**self._kwargs), time.monotonic()
+            if _idle_alive(found[0]):
+                return found
+            found[0].close()
+
+    def _give_back(self, conn: psycopg.Connection[Any], born: float) -> None:
+        healthy = (not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
+                   and time.monotonic() - born < self.max_age_s)
+        if not healthy:
+            conn.close()
+            return
+        with self._lock:
+            self._idle.append((conn, born))
+
+    def check(self) -> None:
+        """Close every idle connection that no longer looks alive."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        alive = []
+        for conn, born in idle:
+            if _idle_alive(conn):
+                alive.append((conn, born))
+            else:
+                conn.close()
+        with self._lock:
+            self._idle += alive
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            conn.close()
+
+
 class PostgresDatabase(Database):
-    """A psycopg 3 pool; the schema (if any) goes on the search path of every connection."""
+    """A small pool of psycopg 3 connections; the schema (if any) goes on the search path.
+
+    Connections are not pinged on checkout (a round trip per transaction): an idle one whose
+    socket shows the server went away is dropped for free, one that breaks in use is closed,
+    and the others are checked at once. A pinned thread (the group committer) keeps one
+    connection of its own. So work resumes within a fraction of a second of the database
+    accepting connections again."""
 
     dialect, for_update = "postgresql", " FOR UPDATE"
 
     def __init__(self, url: DatabaseUrl, pool_size: int = 10) -> None:
-        options = f"-c search_path={url.schema}" if url.schema else ""
-        self._pool = ConnectionPool(
-            conninfo="", open=False, min_size=1, max_size=pool_size, timeout=3,
-            check=ConnectionPool.check_connection,
-            kwargs={"host": url.host, "port": url.port, "user": url.user,
-                    "password": url.password, "dbname": url.dbname, "options": options,
-                    "connect_timeout": 5, "autocommit": True},
-        )
-        self._pool.open(wait=False)
+        super().__init__()
+        options = "-c lock_timeout=10s"
+        if url.schema:
+            options += f" -c search_path={url.schema}"
+        self._kwargs: dict[str, Any] = {
+            "host": url.host, "port": url.port, "user": url.user, "password": url.password,
+            "dbname": url.dbname, "options": options, "connect_timeout": 2,
+            "autocommit": True}
+        self._pool = ConnectionPool(self._kwargs, pool_size)
+        self._local = threading.local()
 
     @contextmanager
     def write(self) -> Iterator[Cursor]:
@@ -222,19 +361,82 @@ class PostgresDatabase(Database):
             yield cursor
 
     @contextmanager
+    def pinned(self) -> Iterator[None]:
+        self._local.pinned, self._local.conn = True, None
+        try:
+            yield
+        finally:
+            conn = getattr(self._local, "conn", None)
+            self._local.pinned, self._local.conn = False, None
+            if conn is not None:
+                conn.close()
+
+    @contextmanager
     def _connection(self, *, transaction: bool) -> Iterator[Cursor]:
         try:
-            with self._pool.connection() as conn:
-                if transaction:
-                    with conn.transaction():
-                        yield _PgCursor(conn.cursor())
-                else:
-                    yield _PgCursor(conn.cursor())
+            with self._checkout() as conn:
+                if not transaction:
+                    yield _PgCursor(conn.cursor(), self.counter)
+                    return
+                tx = conn.transaction()
+                tx.__enter__()
+                self.counter.add(2)
+                try:
+                    yield _PgCursor(conn.cursor(), self.counter)
+                except BaseException as error:
+                    tx.__exit__(type(error), error, error.__traceback__)
+                    raise
+                try:
+                    tx.__exit__(None, None, None)
+                except psycopg.OperationalError as error:
+                    self._broken(conn)
+                    raise CommitUncertain(f"PostgreSQL connection lost at commit: {error}") \
+                        from error
         except (PoolTimeout, psycopg.OperationalError) as error:
             raise StoreUnavailable(f"PostgreSQL unavailable: {error}") from error
 
+    @contextmanager
+    def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
+        if getattr(self._local, "pinned", False):
+            conn = self._local.conn
+            if conn is not None and not _idle_alive(conn):
+                self._broken(conn)
+                conn = None
+            if conn is None:
+                conn = self._local.conn = psycopg.connect(**self._kwargs)
+            try:
+                yield conn
+            except psycopg.OperationalError:
+                self._broken(conn)
+                raise
+            return
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError:
+            self._pool.check()  # the others were opened before the same outage
+            raise
+
+    def _broken(self, conn: psycopg.Connection[Any]) -> None:
+        if getattr(self._local, "pinned", False) and getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+            conn.close()
+
     def close(self) -> None:
         self._pool.close()
+
+
+def _idle_alive(conn: psycopg.Connection[Any]) -> bool:
+    """Whether an idle connection still looks usable, without a round trip: a server that
+    shut down (or a network that broke) leaves the idle socket readable (an error message or
+    end of file), where a healthy idle connection has nothing to read."""
+    if conn.closed or conn.broken:
+        return False
+    try:
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except (OSError, ValueError, psycopg.OperationalError):
+        return False
+    return not readable
 
 
 @contextmanager

@@ -10,7 +10,16 @@ from fastapi import Depends, FastAPI
 from api import log_redaction
 from api.console import install_console
 from api.errors import install_error_handlers
-from api.routes import addresses, health, messages, profiles, senders, tokens, webhooks
+from api.routes import (
+    addresses,
+    health,
+    messages,
+    profiles,
+    quarantine,
+    senders,
+    tokens,
+    webhooks,
+)
 from api.services import Services, build_services
 from api.settings import Settings
 from api.throttle import FailureThrottle
@@ -41,7 +50,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.bearer_throttle = FailureThrottle(BEARER_FAILURES, BEARER_WINDOW_S)
     install_error_handlers(app)
-    for module in (health, webhooks, addresses, profiles, messages, senders, tokens):
+    for module in (health, webhooks, addresses, profiles, messages, senders, tokens,
+                   quarantine):
         app.include_router(module.router)
     install_console(app, settings)
     log_redaction.install(settings.erasure_key.get_secret_value().encode() or None)

@@ -27,6 +27,9 @@ app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES."
                   no_args_is_help=True, add_completion=False)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+quarantine_app = typer.Typer(help="Addresses a view could not apply (they fail closed).",
+                             no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
 out = Console()
 err = Console(stderr=True)
 
@@ -140,6 +143,30 @@ def erase(address: str,
         status = built.reader.status(normalized)
     out.print("erased" if erased else "already erased",
               f"(status {status['status']}, sendable {status['sendable']})")
+
+
+@quarantine_app.command("list")
+def quarantine_list() -> None:
+    """Every quarantined address: since which position, the error, the waiting events."""
+    with services() as built:
+        found = built.quarantined()
+    table = Table("address", "since position", "waiting", "attempts", "error")
+    for row in found:
+        table.add_row(row["address"] or row["originator_id"], str(row["first_position"]),
+                      str(row["waiting"]), str(row["attempts"]), row["error"])
+    out.print(table if found else "nothing is quarantined")
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(address: Annotated[str | None, typer.Argument(
+        help="one address (default: every quarantined one)")] = None) -> None:
+    """Apply the waiting events again; exit 1 while something is still quarantined."""
+    with services() as built:
+        remaining = built.repair(normalize_address(address) if address else None)
+    if remaining:
+        fail(f"{len(remaining)} address(es) still quarantined; see 'bounceledger quarantine "
+             "list'", 1)
+    out.print("nothing is quarantined")
 
 
 @app.command()

@@ -1,11 +1,14 @@
 """Group commit: many concurrent requests' reports saved in one transaction.
 
-The event store serialises writers on PostgreSQL (a table lock per insert), so one
-transaction per webhook call caps ingest near the database's commit rate. Requests hand
-their reports to one committer thread, which gathers whatever arrives within ``window``
-seconds (up to ``max_reports``), records it all with one ``Ledger.record`` and only then
-releases each waiting request with its own results. Nothing is acknowledged early: a
-request that gets no commit gets the error instead.
+Requests hand their work to one committer thread, which gathers whatever arrives within
+``window`` seconds (up to ``max_reports``), looks up every SES message of the batch in the
+message map at once, records all the reports with one ``Ledger.record`` (one transaction:
+events, views and tracking together, ``projections.pipeline``) and only then releases each
+waiting request with its own results. Nothing is acknowledged early: a request that gets no
+commit gets the error instead.
+
+The committer keeps a database connection of its own (``pin``), so after a database restart
+it reconnects at once instead of waiting for a pool's back-off.
 """
 
 from __future__ import annotations
@@ -14,23 +17,35 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from adapters.ses_events import MessageInfo, SesPayloadError
 from adapters.sql import StoreUnavailable
-from domain.errors import LedgerError
 from domain.reports import Report
 
 log = logging.getLogger(__name__)
 
+Lookup = Callable[[Collection[str]], dict[str, MessageInfo]]
+
+
+class Pending(Protocol):
+    """Reports that need the message map first (an SES notification, ``api.ingest``)."""
+
+    @property
+    def message_id(self) -> str | None: ...
+    def reports(self, info: MessageInfo | None) -> Sequence[Report]: ...
+
 
 @dataclass
 class _Request:
-    reports: Sequence[Report]
+    work: Sequence[Report] | Pending
     done: threading.Event = field(default_factory=threading.Event)
+    reports: Sequence[Report] = ()
     results: list[bool] | None = None
     error: BaseException | None = None
 
@@ -40,30 +55,23 @@ class CommitTimeout(StoreUnavailable):
 
 
 class GroupCommitter:
-    """``record`` saves; with ``defer``/``notify`` (``Ledger.deferred_notification`` and
-    ``Ledger.announce``) the projections' catch-up after a commit runs on a second thread
-    while the next batch is saved, and each request is released only after both."""
+    """``record`` stores reports in one transaction; ``lookup`` finds many messages at once;
+    ``pin`` keeps the committer thread on a connection of its own."""
 
     def __init__(self, record: Callable[..., list[bool]], window: float = 0.004,
-                 max_reports: int = 1000,
-                 defer: Callable[[], AbstractContextManager[list[int]]] | None = None,
-                 notify: Callable[[int], object] | None = None) -> None:
+                 max_reports: int = 1000, lookup: Lookup | None = None,
+                 pin: Callable[[], AbstractContextManager[None]] | None = None) -> None:
         self._record, self.window, self.max_reports = record, window, max_reports
-        self._defer, self._notify = defer, notify
+        self._lookup, self._pin = lookup, pin or nullcontext
         self._queue: queue.Queue[_Request | None] = queue.Queue()
-        self._after: queue.Queue[tuple[list[_Request], list[bool], list[int]] | None] = (
-            queue.Queue())
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
-        self._finisher = threading.Thread(target=self._finish_loop, name="group-catch-up",
-                                          daemon=True)
-        self._finisher.start()
 
-    def submit(self, reports: Sequence[Report], timeout: float = 10.0) -> list[bool]:
-        """Block until ``reports`` are committed; their results, or the commit's error."""
-        if not reports:
+    def submit(self, work: Sequence[Report] | Pending, timeout: float = 10.0) -> list[bool]:
+        """Block until the reports are committed; their results, or the commit's error."""
+        if isinstance(work, Sequence) and not work:
             return []
-        request = _Request(reports)
+        request = _Request(work)
         self._queue.put(request)
         if not request.done.wait(timeout):
             raise CommitTimeout("the ledger did not commit in time")
@@ -75,15 +83,14 @@ class GroupCommitter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
-        self._after.put(None)
-        self._finisher.join(timeout=10)
 
     def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
-            self._commit(self._gather(first))
+        with self._pin():
+            while (first := self._queue.get()) is not None:
+                self._commit(self._resolve(self._gather(first)))
 
     def _gather(self, first: _Request) -> list[_Request]:
-        batch, size = [first], len(first.reports)
+        batch, size = [first], _size(first)
         deadline = time.monotonic() + self.window
         while size < self.max_reports:
             try:
@@ -94,18 +101,44 @@ class GroupCommitter:
                 self._queue.put(None)
                 break
             batch.append(item)
-            size += len(item.reports)
+            size += _size(item)
         return batch
 
+    def _resolve(self, batch: list[_Request]) -> list[_Request]:
+        """Build each request's reports, with one message-map lookup for the whole batch."""
+        ids = {r.work.message_id for r in batch
+               if not isinstance(r.work, Sequence) and r.work.message_id is not None}
+        try:
+            infos = self._lookup(ids) if ids and self._lookup is not None else {}
+        except (StoreUnavailable, OperationalError, InterfaceError) as error:
+            self._fail(batch, error)
+            return []
+        ready = []
+        for request in batch:
+            if isinstance(request.work, Sequence):
+                request.reports = request.work
+            else:
+                try:
+                    message_id = request.work.message_id
+                    request.reports = request.work.reports(
+                        infos.get(message_id) if message_id else None)
+                except SesPayloadError as error:
+                    self._fail([request], error)
+                    continue
+            if request.reports:
+                ready.append(request)
+            else:
+                request.results = []
+                request.done.set()
+        return ready
+
     def _commit(self, batch: list[_Request]) -> None:
+        if not batch:
+            return
         reports = [r for request in batch for r in request.reports]
         try:
-            if self._defer is None:
-                results, positions = self._record(*reports), []
-            else:
-                with self._defer() as positions:
-                    results = self._record(*reports)
-        except (StoreUnavailable, LedgerError, OperationalError, InterfaceError) as error:
+            results = self._record(*reports)
+        except (StoreUnavailable, OperationalError, InterfaceError) as error:
             self._fail(batch, error)
             return
         except Exception as error:
@@ -117,25 +150,11 @@ class GroupCommitter:
             for request in batch:
                 self._commit([request])
             return
-        self._after.put((batch, results, positions))
-
-    def _finish_loop(self) -> None:
-        while (item := self._after.get()) is not None:
-            batch, results, positions = item
-            if positions and self._notify is not None:
-                try:
-                    self._notify(max(positions))
-                except Exception as error:
-                    # The events are committed; the sender's retry is a duplicate, and the
-                    # follower catches the views up.
-                    log.warning("catch-up after a group commit failed: %s", error)
-                    self._fail(batch, error)
-                    continue
-            offset = 0
-            for request in batch:
-                request.results = results[offset:offset + len(request.reports)]
-                offset += len(request.reports)
-                request.done.set()
+        offset = 0
+        for request in batch:
+            request.results = results[offset:offset + len(request.reports)]
+            offset += len(request.reports)
+            request.done.set()
 
     @staticmethod
     def _fail(batch: list[_Request], error: BaseException) -> None:
@@ -144,25 +163,34 @@ class GroupCommitter:
             request.done.set()
 
 
+def _size(request: _Request) -> int:
+    return len(request.work) if isinstance(request.work, Sequence) else 1
+
+
 class DirectCommitter(GroupCommitter):
     """One transaction per request (``BOUNCELEDGER_INGEST_GROUP_COMMIT=false``).
 
     SQLite allows one writer: with ``serialize`` the requests take turns in the process
     instead of failing on the file lock."""
 
-    def __init__(self, record: Callable[..., list[bool]], serialize: bool = False) -> None:
-        self._record = record
+    def __init__(self, record: Callable[..., list[bool]], lookup: Lookup | None = None,
+                 serialize: bool = False) -> None:
+        self._record, self._lookup = record, lookup
         self._lock: threading.Lock | None = threading.Lock() if serialize else None
 
-    def submit(self, reports: Sequence[Report], timeout: float = 10.0) -> list[bool]:
-        if not reports:
-            return []
+    def submit(self, work: Sequence[Report] | Pending, timeout: float = 10.0) -> list[bool]:
+        request = _Request(work)
+        ready = self._resolve([request])
+        if request.error is not None:
+            raise request.error
+        if not ready:
+            return request.results or []
         if self._lock is None:
-            return self._record(*reports)
+            return self._record(*request.reports)
         if not self._lock.acquire(timeout=timeout):
             raise CommitTimeout("the ledger did not commit in time")
         try:
-            return self._record(*reports)
+            return self._record(*request.reports)
         finally:
             self._lock.release()
 

@@ -10,11 +10,11 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from adapters.ses_events import MessageInfo, Parsed, SesPayloadError, parse_ses
+from adapters.ses_events import MessageInfo, SesMessage, SesPayloadError, read_ses
 from adapters.sns import SnsMessage, SnsRefused, SnsVerifier, check_subscribe_url
 from api.group_commit import GroupCommitter
 from api.metrics import REPORTS, SNS_MESSAGES
-from projections.message_map import MessageLookup
+from domain.reports import Report
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +33,28 @@ class Outcome:
                 "duplicates": self.duplicates}
 
 
+@dataclass
+class _Notification:
+    """An SES notification waiting for the committer's message-map lookup."""
+
+    read: SesMessage
+    skipped: int = 0
+
+    @property
+    def message_id(self) -> str | None:
+        return self.read.message_id
+
+    def reports(self, info: MessageInfo | None) -> list[Report]:
+        parsed = self.read.parse(info)
+        self.skipped = len(parsed.skipped)
+        return parsed.reports
+
+
 class Ingest:
     def __init__(self, verifier: SnsVerifier, committer: GroupCommitter,
-                 messages: MessageLookup, confirm: Callable[[str], object] | None,
+                 confirm: Callable[[str], object] | None,
                  account_ids: Collection[str] = ()) -> None:
-        self.verifier, self.committer, self.messages = verifier, committer, messages
+        self.verifier, self.committer = verifier, committer
         self.confirm, self.account_ids = confirm, set(account_ids)
 
     def handle_sns(self, body: bytes, header_type: str | None = None, *, path: str = "sns",
@@ -73,31 +90,27 @@ class Ingest:
     def handle_ses(self, message: str, *, source: str) -> Outcome:
         """Record what an SES notification says (also the SQS raw-delivery path)."""
         try:
-            parsed = parse_ses(message, source=source, lookup=self._lookup)
+            read = read_ses(message, source=source)
         except SesPayloadError as error:
             log.warning("acknowledged an unreadable SES message: %s", error)
             return Outcome("unreadable")
-        if self.account_ids and parsed.account_id not in self.account_ids:
+        if self.account_ids and read.account_id not in self.account_ids:
             raise SnsRefused(403, "account_not_allowed",
                              "mail.sendingAccountId is not in BOUNCELEDGER_SES_ACCOUNT_IDS")
-        if parsed.skipped:
-            log.warning("skipped %d invalid recipient address(es)", len(parsed.skipped))
-        return self._record(parsed)
-
-    def _record(self, parsed: Parsed) -> Outcome:
-        if not parsed.reports:
-            return Outcome(parsed.kind if parsed.kind in ("ignored", "unknown") else "accepted",
-                           parsed.kind)
-        results = self.committer.submit(parsed.reports)
+        if read.note is None:
+            return Outcome(read.kind, read.kind)
+        pending = _Notification(read)
+        try:
+            results = self.committer.submit(pending)
+        except SesPayloadError as error:
+            log.warning("acknowledged an unreadable SES message: %s", error)
+            return Outcome("unreadable")
+        if pending.skipped:
+            log.warning("skipped %d invalid recipient address(es)", pending.skipped)
         recorded = sum(results)
-        REPORTS.labels(parsed.kind, "recorded").inc(recorded)
-        REPORTS.labels(parsed.kind, "duplicate").inc(len(results) - recorded)
-        return Outcome("accepted" if recorded else "duplicate", parsed.kind, recorded,
+        REPORTS.labels(read.kind, "recorded").inc(recorded)
+        REPORTS.labels(read.kind, "duplicate").inc(len(results) - recorded)
+        if not results:
+            return Outcome("accepted", read.kind)
+        return Outcome("accepted" if recorded else "duplicate", read.kind, recorded,
                        len(results) - recorded)
-
-    def _lookup(self, message_id: str) -> MessageInfo | None:
-        sends = self.messages.sends(message_id)
-        if not sends:
-            return None
-        return MessageInfo(recipients=tuple(s.address for s in sends), sender=sends[0].sender,
-                           profile_ids={s.address: s.profile_id for s in sends})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 SNS_MESSAGES = Counter(
     "bounceledger_sns_messages_total",
@@ -17,4 +17,9 @@ REPORTS = Counter(
 INGEST_SECONDS = Histogram(
     "bounceledger_ingest_seconds", "Time from receiving an SNS message to answering it",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+PROJECTION_QUARANTINED = Gauge(
+    "bounceledger_projection_quarantined",
+    "Addresses whose events a view could not apply: they answer not sendable "
+    "(projection_error) until repaired with 'bounceledger quarantine retry'",
 )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import httpx
 import redis
 
+from adapters.event_store import SqlEventStore
 from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.ses import EmailClient
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
@@ -18,19 +21,22 @@ from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
+from api.metrics import PROJECTION_QUARANTINED
 from api.settings import Settings
 from api.tokens import TokenStore
+from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
 from domain.sender import SenderPolicy
-from projections.base import Follower, Projector
+from projections.base import Applied, Follower, Projector, View, decode_with
 from projections.email_status import EmailStatusView
 from projections.message_map import MessageLookup, MessageMapView
+from projections.pipeline import Pipeline, Reaction
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
 from projections.senders import SenderReader, SenderRules, SendersView
-from projections.status_mirror import StatusLookup, StatusMirror
+from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,9 @@ class Services:
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
         if self.follower is None:
-            also = [self.mirror.sync] if self.mirror is not None else []
+            also: list[Callable[[], object]] = [self.quarantined]
+            if self.mirror is not None:
+                also.append(self.mirror.sync)
             self.follower = Follower(self.projector, interval, also)
             self.follower.start()
 
@@ -88,6 +96,22 @@ class Services:
             self.mirror.refresh()
         return outcome
 
+    def quarantined(self) -> list[dict[str, Any]]:
+        """Addresses a view could not apply, and why (also sets the metric)."""
+        with self.db.read() as cur:
+            found = self.projector.quarantine.list(cur)
+        PROJECTION_QUARANTINED.set(len(found))
+        return found
+
+    def repair(self, address: str | None = None) -> list[dict[str, Any]]:
+        """Apply a quarantined address's waiting events again (or every one's); returns
+        what is still quarantined."""
+        remaining = self.projector.repair(address_id(address) if address else None)
+        PROJECTION_QUARANTINED.set(len(remaining))
+        if self.mirror is not None:
+            self.mirror.sync()
+        return remaining
+
     def close(self) -> None:
         if self.follower is not None:
             self.follower.stop()
@@ -103,72 +127,100 @@ class Services:
             self.redis.close()
 
 
-def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitter,
-                 messages: MessageLookup) -> Ingest:
+def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitter) -> Ingest:
     certificates = CertificateStore(http, settings.sns_cert_dir or None)
     verifier = SnsVerifier(settings.topic_patterns(), certificates, settings.sns_max_age_s)
     confirm = ((lambda url: confirm_subscription(http, url)) if settings.sns_auto_confirm
                else None)
     accounts = [a.strip() for a in settings.ses_account_ids.split(",") if a.strip()]
-    return Ingest(verifier, committer, messages, confirm, accounts)
+    return Ingest(verifier, committer, confirm, accounts)
 
 
-def build_ledger(settings: Settings, url: DatabaseUrl) -> tuple[Ledger, SqlKeyStore]:
-    """The ledger with crypto-shredding: address events sealed with per-address keys.
+@dataclass
+class WritePath:
+    """What the write pipeline is built from (``projections.pipeline``), top to bottom."""
 
-    The key store has connections of its own: keys are read while a projection's write
-    transaction decodes events, which SQLite cannot nest on one connection."""
-    keys = SqlKeyStore(open_database(url, pool_size=4))
-    keys.create_table()
+    db: Database
+    keys: SqlKeyStore
+    views: list[View]
+    observers: list[Callable[[Applied], None]]
+    reactions: list[Reaction]
+    outage_budget_s: float = 8.0
+
+    def pipeline(self, ledger: Ledger) -> Pipeline:
+        events = SqlEventStore(self.db.dialect, _table(ledger.recorder),
+                               _table(ledger.snapshots.recorder if ledger.snapshots else None))
+        projector = Projector(self.db, events, decode_with(ledger.mapper), self.views,
+                              observers=self.observers)
+        return Pipeline(self.db, events, self.keys, ledger.mapper, projector,
+                        reactions=self.reactions, outage_budget_s=self.outage_budget_s)
+
+
+def _table(recorder: object) -> str:
+    """The table a library recorder writes (snapshotting is on in ``DatabaseUrl``)."""
+    name = getattr(recorder, "events_table_name", None)
+    assert isinstance(name, str), "the library's recorders name their tables"
+    return name
+
+
+def build_ledger(settings: Settings, url: DatabaseUrl, path: WritePath,
+                 on_erased: Sequence[Callable[[str, UUID], object]] = ()) -> Ledger:
+    """The ledger with crypto-shredding (address events sealed with per-address keys) and
+    its write pipeline. The key store has connections of its own: keys are read while a
+    catch-up's write transaction decodes events, which SQLite cannot nest on one
+    connection."""
+    path.keys.create_table()
     ledger = Ledger(url.eventsourcing_env(), settings.policy(),
-                    mapper_factory=lambda transcoder: ShreddingMapper(transcoder, keys))
-    ledger.data_keys = keys
-    ledger.erasure_key = settings.erasure_key.get_secret_value().encode() or None
-    ledger.shredders.append(lambda _address, key_id: keys.delete(key_id))
+                    mapper_factory=lambda transcoder: ShreddingMapper(transcoder, path.keys),
+                    store_factory=path.pipeline,
+                    erasure_key=settings.erasure_key.get_secret_value().encode() or None,
+                    on_erased=on_erased)
     secure_delete(ledger)
-    return ledger, keys
+    return ledger
 
 
 def build_services(settings: Settings) -> Services:
     url = DatabaseUrl.parse(settings.database_url)
     db = open_database(url)
-    with schema_lock(url):
-        ledger, keys = build_ledger(settings, url)
-        status_view, message_map = EmailStatusView(ledger.policy), MessageMapView()
-        senders_view = SendersView()
-        projector = Projector(ledger, db, [status_view, ProfilesView(), message_map,
-                                           senders_view])
-        projector.create_tables()
-        tokens = TokenStore(db)
-        tokens.create_table()
-    ledger.committed.append(lambda position: projector.catch_up(upto=position))
-    if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
-        log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
-    reader = StatusReader(db, ledger.erasure_key)
-    ledger.absent_hint = reader.unknown
-    senders = SenderReader(db)
-    senders_view.on_volume.append(SenderRules(senders, ledger, SenderPolicy()))
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.5,
                                   socket_connect_timeout=0.5) if settings.redis_url else None
     cache = StatusCache(client, settings.redis_prefix) if client else None
-    mirror = StatusMirror(reader, cache) if cache else None
-    if mirror is not None:
-        status_view.on_change.append(mirror.push)
+    reader = StatusReader(db, settings.erasure_key.get_secret_value().encode() or None)
+    marks = MirrorMarks(db)
+    mirror = StatusMirror(reader, cache, marks) if cache else None
     ttl = int(settings.message_map_ttl_days * 86400)
     messages = MessageLookup(
-        reader.sends, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
-    message_map.on_sent.append(messages.remember)
-    message_map.on_forget.append(messages.forget)
+        reader.sends_many, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
+    status_view = EmailStatusView(settings.policy())
+    message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
+    senders_view = SendersView()
+    keys = SqlKeyStore(open_database(url, pool_size=4))
+    path = WritePath(db, keys, [status_view, ProfilesView(), message_map, senders_view],
+                     observers=[mirror.observe] if mirror else [],
+                     reactions=[SenderRules(senders_view, SenderPolicy())],
+                     outage_budget_s=settings.store_outage_budget_s)
+    erased: list[Callable[[str, UUID], object]] = []
     if cache is not None:
-        ledger.shredders.append(lambda address, _id: _forget_status(cache, address))
-    ledger.shredders.append(lambda _address, _id: db.checkpoint())
+        erased.append(lambda address, _id: _forget_status(cache, address))
+    erased.append(lambda _address, _id: db.checkpoint())
+    with schema_lock(url):
+        ledger = build_ledger(settings, url, path, erased)
+        projector = ledger.store.projector  # type: ignore[attr-defined]
+        projector.create_tables()
+        marks.create()
+        tokens = TokenStore(db)
+        tokens.create_table()
+    if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
+        log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
+    senders = SenderReader(db)
     http = httpx.Client(verify=True, follow_redirects=False, timeout=5.0)
-    committer = (GroupCommitter(ledger.record, defer=ledger.deferred_notification,
-                                notify=ledger.announce) if settings.ingest_group_commit
-                 else DirectCommitter(ledger.record, serialize=url.dialect == "sqlite"))
+    committer = (GroupCommitter(ledger.record, lookup=messages.infos, pin=db.pinned)
+                 if settings.ingest_group_commit
+                 else DirectCommitter(ledger.record, lookup=messages.infos,
+                                      serialize=url.dialect == "sqlite"))
     services = Services(settings, ledger, db, projector, reader, tokens, status_view,
-                        message_map, StatusLookup(reader, cache), messages, senders,
-                        build_ingest(settings, http, committer, messages), committer, http,
+                        message_map, StatusLookup(reader, cache, marks), messages, senders,
+                        build_ingest(settings, http, committer), committer, http,
                         client, mirror)
     services.extras["keys"] = keys
     projector.catch_up()

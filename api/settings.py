@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     ses_account_ids: str = ""
     # Gather concurrent webhook calls into one transaction (off: one save per call).
     ingest_group_commit: bool = True
+    # How long a write waits for a database that went away before answering 503 (SNS gives
+    # up on a request after 15 s; a short restart is then never seen by the client).
+    store_outage_budget_s: float = Field(8.0, ge=0, le=12)
 
     aws_region: str = "us-east-1"
     aws_endpoint_url: str = ""

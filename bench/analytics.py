@@ -54,9 +54,8 @@ def _reports(i: int) -> list[Report]:
 
 
 def seed(url: str, events: int) -> int:
-    """Record about ``events`` events, 250 addresses per transaction, views not following."""
+    """Record about ``events`` events, 250 addresses per transaction."""
     with services_on(url) as services:
-        services.ledger.committed.clear()
         for start in range(0, events // 4, 250):
             batch = [r for i in range(start, min(start + 250, events // 4)) for r in _reports(i)]
             services.ledger.record(*batch)

@@ -9,11 +9,14 @@ raising, and return ``False`` for a report the aggregate has already recorded.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.addresses import address_id
+from domain.seen import SeenReports
 
 
 def report_key(kind: str, ref: str) -> str:
@@ -22,7 +25,23 @@ def report_key(kind: str, ref: str) -> str:
 
 
 class Address(Aggregate):
-    """A recipient address and every fact recorded about it, oldest first."""
+    """A recipient address and every fact recorded about it, oldest first.
+
+    Its state is small and bounded (the address, whether it is erased, and the report keys of
+    the last ``domain.seen.WINDOW``), so a snapshot plus the few events after it loads any
+    address at the same cost however long its history is.
+    """
+
+    class Event(Aggregate.Event):
+        def mutate(self, aggregate: Any) -> Any:
+            result = super().mutate(aggregate)
+            seen = getattr(result, "seen", None)
+            if isinstance(seen, SeenReports):
+                seen.stamp(self.timestamp)
+            return result
+
+    class Snapshot(LibrarySnapshot):
+        """The aggregate's state at a version; sealed with the address's key like its events."""
 
     @staticmethod
     def create_id(address: str) -> UUID:
@@ -31,7 +50,7 @@ class Address(Aggregate):
     @event("Registered")
     def __init__(self, address: str) -> None:
         self.address: str | None = address
-        self.seen: set[str] = set()
+        self.seen = SeenReports()
         self.erased = False
 
     # -- sends -------------------------------------------------------------------------------
@@ -270,7 +289,7 @@ class Address(Aggregate):
     ) -> None:
         self.address = None
         self.erased = True
-        self.seen = set()
+        self.seen = SeenReports()
 
     def register_again(self, *, address: str) -> None:
         """A new fact about an erased address starts a new, readable, part of its history."""

@@ -1,19 +1,20 @@
-"""The ledger application: the only write path for address events."""
+"""The ledger application: the only write path for address events.
+
+Every command runs inside one ``Store`` transaction (``projections.pipeline``): the
+aggregates are loaded there (snapshot plus the events after it), changed, and saved there,
+with the views, in one commit. The ledger decides; the store only stores.
+"""
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Mapper, RecordConflictError, Transcoder
+from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoder
 
 from domain.address import Address
 from domain.addresses import address_id
@@ -21,43 +22,59 @@ from domain.errors import AddressNotFound, ConsentRequired, ErasureUnavailable, 
 from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, grace_expired, verdict
 from domain.redaction import erased_hash
 from domain.reports import Report
+from domain.seen import SeenReportsAsDict
 from domain.sender import Judgement, Sender, sender_id
+from domain.text import storable
 
 Command = Callable[[Address], bool]
+T = TypeVar("T")
 
 
-class DataKeys(Protocol):
-    """Where the per-address data keys of crypto-shredding live (``adapters.shredding``)."""
+class Batch(Protocol):
+    """One write transaction of the store."""
 
-    def ensure(self, ids: Collection[UUID]) -> None: ...
-CONFLICT_RETRIES = 12
+    def load(self, ids: Collection[UUID]) -> Mapping[UUID, Aggregate]: ...
+    def save(self, aggregates: Sequence[Aggregate]) -> None: ...
+    def standing(self, originator: UUID, policy: Policy) -> Standing: ...
+    def shred(self, originator: UUID) -> None: ...
+
+
+class Store(Protocol):
+    """Runs a unit of work in one transaction (retrying it as needed) and commits it."""
+
+    def run(self, work: Callable[[Batch], T]) -> T: ...
 
 
 class Ledger(Application[UUID]):
-    """Records facts about addresses; every change is an event on an ``Address``.
-
-    Observers in ``committed`` are called with the last notification id after each commit
-    (the projections catch up there, which gives read-your-writes).
-    """
+    """Records facts about addresses; every change is an event on an ``Address``."""
 
     name = "bounceledger"
 
-    def __init__(self, env: Mapping[str, str], policy: Policy | None = None,
-                 mapper_factory: Callable[[Transcoder], Mapper[UUID]] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], policy: Policy | None = None, *,
+                 mapper_factory: Callable[[Transcoder], Mapper[UUID]] | None = None,
+                 store_factory: Callable[[Ledger], Store] | None = None,
+                 erasure_key: bytes | None = None,
+                 on_erased: Sequence[Callable[[str, UUID], object]] = ()) -> None:
+        """``store_factory`` builds the store from the ledger (it needs the mapper); the
+        ``on_erased`` steps run after an erasure commits (caches to clean)."""
         # Set before ``super().__init__``, which calls ``construct_mapper``.
         self._mapper_factory = mapper_factory
         super().__init__(dict(env))
         self.policy = policy or Policy()
-        self.committed: list[Callable[[int], object]] = []
-        # Erasure: the key of the keyed hash that keeps a block, and what to shred after an
-        # ``Erased`` commit (data keys, caches), each called with the address and its id.
-        self.erasure_key: bytes | None = None
-        self.shredders: list[Callable[[str, UUID], object]] = []
-        self.data_keys: DataKeys | None = None
-        self._local = threading.local()
-        # Optional: which of these addresses are (probably) new? New ones are created without
-        # a read. A wrong guess only costs a version conflict and a retry with real reads.
-        self.absent_hint: Callable[[list[str]], set[str]] | None = None
+        self.erasure_key = erasure_key
+        self.on_erased = list(on_erased)
+        if store_factory is None:
+            raise ValueError("the ledger needs a store (projections.pipeline.Pipeline)")
+        self.store = store_factory(self)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SeenReportsAsDict())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        if self._mapper_factory is None:
+            return super().construct_mapper()
+        return self._mapper_factory(self.construct_transcoder())
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -68,20 +85,25 @@ class Ledger(Application[UUID]):
     def reset(self, address: str, *, actor: str, reason: str, consent: str | None,
               is_admin: bool, occurred_at: datetime, source: str) -> None:
         """Return the address to ``ok``; lifting a complaint needs an admin and consent."""
-        reason, consent = _required(reason, "reason"), (consent or "").strip() or None
-        if self.verdict(address).status == COMPLAINED and not (is_admin and consent):
-            raise ConsentRequired(
-                "a complaint is the recipient's own word: lifting it needs the admin role "
-                "and a consent note"
-            )
-        self.apply_commands([(address, lambda a: a.reset(
-            actor=actor, reason=reason, consent=consent, occurred_at=occurred_at, source=source,
-        ))])
+        actor, reason = storable(actor), _required(reason, "reason")
+        consent = storable((consent or "").strip()) or None
+
+        def work(batch: Batch) -> None:
+            agg = _one(batch, address)
+            if self._verdict(batch, agg).status == COMPLAINED and not (is_admin and consent):
+                raise ConsentRequired(
+                    "a complaint is the recipient's own word: lifting it needs the admin role "
+                    "and a consent note")
+            agg.reset(actor=actor, reason=reason, consent=consent, occurred_at=occurred_at,
+                      source=source)
+            batch.save([agg])
+
+        self.store.run(work)
 
     def suppress(self, address: str, *, actor: str, reason: str,
                  occurred_at: datetime, source: str) -> None:
         """Block the address by an operator's decision."""
-        reason = _required(reason, "reason")
+        actor, reason = storable(actor), _required(reason, "reason")
         self.apply_commands([(address, lambda a: a.suppress(
             actor=actor, reason=reason, occurred_at=occurred_at, source=source,
         ))])
@@ -89,6 +111,8 @@ class Ledger(Application[UUID]):
     def import_suppressions(self, entries: Sequence[tuple[str, str]], *, actor: str,
                             occurred_at: datetime) -> list[bool]:
         """Suppress ``(address, reason)`` pairs in one transaction; a rerun changes nothing."""
+        actor = storable(actor)
+
         def command(reason: str) -> Command:
             return lambda agg: agg.suppress(actor=actor, reason=reason, occurred_at=occurred_at,
                                             source="import")
@@ -101,20 +125,26 @@ class Ledger(Application[UUID]):
 
         Decided from the address's own events, so running the job twice changes nothing.
         """
-        def command(agg: Address) -> bool:
-            expired = grace_expired(fold(self.events.get(agg.id), self.policy), self.policy, now)
+        def work(batch: Batch) -> bool:
+            agg = batch.load([address_id(address)]).get(address_id(address))
+            if not isinstance(agg, Address):
+                return False
+            expired = grace_expired(batch.standing(agg.id, self.policy), self.policy, now)
             if expired is None or expired.since is None:
                 return False
-            return agg.record_soft_bounce_escalated(
-                streak_since=expired.since, diagnostic=expired.diagnostic, occurred_at=now,
-                source=source)
+            agg.record_soft_bounce_escalated(streak_since=expired.since,
+                                             diagnostic=expired.diagnostic, occurred_at=now,
+                                             source=source)
+            batch.save([agg])
+            return True
 
-        return self.apply_commands([(address, command)])[0]
+        return self.store.run(work)
 
     def change_email(self, profile_id: str, *, old_address: str | None, new_address: str,
                      actor: str | None, occurred_at: datetime, source: str) -> bool:
         """Move a profile to ``new_address``; both addresses are saved in one transaction."""
         profile_id = _required(profile_id, "profile_id")
+        actor = storable(actor) if actor is not None else None
         if old_address == new_address:
             return False
         commands: list[tuple[str, Command]] = [(new_address, lambda a: a.record_email_changed_from(
@@ -132,137 +162,66 @@ class Ledger(Application[UUID]):
     def erase(self, address: str, *, actor: str, reason: str, occurred_at: datetime,
               source: str) -> bool:
         """Erase the address's personal data (crypto-shredding) and keep its block, if any,
-        as a keyed hash. ``False`` when it was already erased (the shredding runs again, so
-        a retry completes an erasure that failed half-way). Unknown: ``AddressNotFound``."""
-        reason = _required(reason, "reason")
+        as a keyed hash. The data key and the snapshots go in the transaction that records
+        ``Erased``. ``False`` when it was already erased (the clean-up after the commit runs
+        again, so a retry completes an erasure that failed half-way). Unknown:
+        ``AddressNotFound``."""
+        actor, reason = storable(actor), _required(reason, "reason")
         if self.erasure_key is None:
             raise ErasureUnavailable(
                 "erasure needs BOUNCELEDGER_ERASURE_KEY (the key of the hash that keeps a block)")
-        if not list(self.events.get(address_id(address), limit=1)):
-            raise AddressNotFound(f"{address} has never been recorded")
-        key = self.erasure_key
+        key, originator = self.erasure_key, address_id(address)
 
-        def command(agg: Address) -> bool:
-            # The status is folded on every attempt: a report that wins a version conflict
-            # (a hard bounce arriving now) must be in the status the erasure keeps.
-            now = verdict(fold(self.events.get(agg.id), self.policy), self.policy)
-            return agg.erase(
+        def work(batch: Batch) -> bool:
+            agg = batch.load([originator]).get(originator)
+            if not isinstance(agg, Address):
+                raise AddressNotFound(f"{address} has never been recorded")
+            # Folded in this transaction: a report that won the race (a hard bounce arriving
+            # now) is in the status the erasure keeps.
+            now = self._verdict(batch, agg)
+            erased = agg.erase(
                 actor=actor, reason=reason, status=now.status, blocked=not now.sendable,
                 address_hash=None if now.sendable else erased_hash(key, address),
                 occurred_at=occurred_at, source=source)
+            batch.save([agg])
+            batch.shred(originator)
+            return erased
 
-        erased = self.apply_commands([(address, command)], revive=False)[0]
-        for shred in self.shredders:
-            shred(address, address_id(address))
+        erased = self.store.run(work)
+        for step in self.on_erased:
+            step(address, originator)
         return erased
 
     def apply_commands(self, commands: Sequence[tuple[str, Command]], *,
                        revive: bool = True) -> list[bool]:
-        """Run commands on their aggregates and save them all at once, retrying on conflict.
+        """Run commands on their aggregates and save them all in one transaction.
 
         A command on an erased address first records ``RegisteredAgain`` (unless ``revive``
         is false): the new facts must name the address again for the views."""
-        for attempt in range(CONFLICT_RETRIES):
-            absent = self._guess_absent(commands) if attempt == 0 else set()
-            aggregates: dict[str, Address] = {}
-            touched: set[str] = set()
-            results = []
-            for address, command in commands:
-                if address not in aggregates:
-                    aggregates[address] = (Address(address=address) if address in absent
-                                           else self._load_or_create(address))
-                    if revive:
-                        aggregates[address].register_again(address=address)
-                results.append(command(aggregates[address]))
-                if results[-1]:
-                    touched.add(address)
-            # An address no command changed is not saved (not even a new one's Registered).
-            changed = [a for address, a in aggregates.items()
-                       if address in touched and a.pending_events]
-            if not changed:
-                return results
-            try:
-                self._save_and_notify(*changed)
-            except RecordConflictError:
-                if attempt == CONFLICT_RETRIES - 1:
-                    raise
-                _back_off(attempt)
-                continue
-            return results
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.store.run(lambda batch: _apply(batch, commands, revive))
 
     def judge_sender(self, name: str, judgement: Judgement, *, occurred_at: datetime) -> bool:
         """Move a sender to the state the rules give (a pause waits for an admin)."""
-        return self._change_sender(name, lambda s: s.apply_judgement(
-            judgement, occurred_at=occurred_at))
+        return self.store.run(lambda batch: bool(judge_senders(
+            batch, {name: (judgement, occurred_at)})))
 
     def resume_sender(self, name: str, *, actor: str, reason: str, occurred_at: datetime,
                       source: str) -> bool:
         """An admin lets a warned or paused sender send again."""
-        return self._change_sender(name, lambda s: s.resume(
-            actor=actor, reason=reason, occurred_at=occurred_at, source=source))
+        actor, reason = storable(actor), storable(reason)
 
-    def _change_sender(self, name: str, command: Callable[[Sender], bool]) -> bool:
-        for attempt in range(CONFLICT_RETRIES):
-            try:
-                sender: Sender = self.repository.get(sender_id(name))
-            except AggregateNotFoundError:
-                sender = Sender(name=name)
-            if not command(sender):
+        def work(batch: Batch) -> bool:
+            sender = _sender(batch, name)
+            if not sender.resume(actor=actor, reason=reason, occurred_at=occurred_at,
+                                 source=source):
                 return False
-            try:
-                self._save_and_notify(sender)
-            except RecordConflictError:
-                if attempt == CONFLICT_RETRIES - 1:
-                    raise
-                _back_off(attempt)
-                continue
+            batch.save([sender])
             return True
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def construct_mapper(self) -> Mapper[UUID]:
-        if self._mapper_factory is None:
-            return super().construct_mapper()
-        return self._mapper_factory(self.construct_transcoder())
+        return self.store.run(work)
 
-    def _save_and_notify(self, *aggregates: Aggregate) -> None:
-        if self.data_keys is not None:  # every key this save seals with, in one batch
-            self.data_keys.ensure(_sealing_ids(aggregates))
-        recordings = self.save(*aggregates)
-        last = max(r.notification.id for r in recordings)
-        deferred: list[int] | None = getattr(self._local, "deferred", None)
-        if deferred is not None:
-            deferred.append(last)
-        else:
-            self.announce(last)
-
-    def announce(self, position: int) -> None:
-        """Tell the ``committed`` observers that the log is committed up to ``position``."""
-        for observer in self.committed:
-            observer(position)
-
-    @contextmanager
-    def deferred_notification(self) -> Iterator[list[int]]:
-        """Commits in this thread skip the observers and collect their positions instead,
-        so the caller can notify later (the group committer overlaps the projections'
-        catch-up with the next batch's save)."""
-        positions: list[int] = []
-        self._local.deferred = positions
-        try:
-            yield positions
-        finally:
-            self._local.deferred = None
-
-    def _guess_absent(self, commands: Sequence[tuple[str, Command]]) -> set[str]:
-        if self.absent_hint is None or len(commands) < 2:
-            return set()
-        return self.absent_hint(sorted({address for address, _ in commands}))
-
-    def _load_or_create(self, address: str) -> Address:
-        try:
-            return self.repository.get(address_id(address))
-        except AggregateNotFoundError:
-            return Address(address=address)
+    def _verdict(self, batch: Batch, agg: Address) -> Verdict:
+        return verdict(batch.standing(agg.id, self.policy), self.policy)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -281,29 +240,65 @@ class Ledger(Application[UUID]):
         return verdict(self.standing(address, until), self.policy)
 
 
-def _sealing_ids(aggregates: Sequence[Aggregate]) -> set[UUID]:
-    """The addresses whose keys seal these aggregates' events (the other address of an
-    email change too)."""
-    ids: set[UUID] = set()
-    for aggregate in aggregates:
-        if not isinstance(aggregate, Address):
-            continue
-        ids.add(aggregate.id)
-        for pending in aggregate.pending_events:
-            other = getattr(pending, "new_address", None) or getattr(pending, "old_address", None)
-            if isinstance(other, str):
-                ids.add(address_id(other))
+def judge_senders(batch: Batch, judgements: Mapping[str, tuple[Judgement, datetime]]) -> int:
+    """Record each sender's new state, where the rules moved it (in the caller's batch).
+    Returns how many changed."""
+    ids = {sender_id(name) for name in judgements}
+    loaded = batch.load(ids)
+    changed = []
+    for name, (judgement, moment) in sorted(judgements.items()):
+        found = loaded.get(sender_id(name))
+        sender = found if isinstance(found, Sender) else Sender(name=name)
+        if sender.apply_judgement(judgement, occurred_at=moment):
+            changed.append(sender)
+    batch.save(changed)
+    return len(changed)
+
+
+def sealing_ids(aggregates: Sequence[Aggregate], events: Sequence[Any]) -> set[UUID]:
+    """The addresses whose keys seal these events: each address, and the other address of
+    an email change."""
+    ids = {a.id for a in aggregates if isinstance(a, Address)}
+    for event in events:
+        other = getattr(event, "new_address", None) or getattr(event, "old_address", None)
+        if isinstance(other, str):
+            ids.add(address_id(other))
     return ids
 
 
-def _back_off(attempt: int) -> None:
-    """Jitter before retrying a conflict: SQLite's busy handler is not first-come-first-served,
-    so a writer that lost the race must step aside or the winner can starve it."""
-    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 7)))
+def _apply(batch: Batch, commands: Sequence[tuple[str, Command]], revive: bool) -> list[bool]:
+    loaded = batch.load({address_id(address) for address, _ in commands})
+    aggregates: dict[str, Address] = {}
+    touched: set[str] = set()
+    results = []
+    for address, command in commands:
+        if address not in aggregates:
+            found = loaded.get(address_id(address))
+            aggregates[address] = found if isinstance(found, Address) else Address(address=address)
+            if revive:
+                aggregates[address].register_again(address=address)
+        results.append(command(aggregates[address]))
+        if results[-1]:
+            touched.add(address)
+    # An address no command changed is not saved (not even a new one's Registered).
+    batch.save([a for address, a in aggregates.items() if address in touched])
+    return results
+
+
+def _one(batch: Batch, address: str) -> Address:
+    found = batch.load([address_id(address)]).get(address_id(address))
+    agg = found if isinstance(found, Address) else Address(address=address)
+    agg.register_again(address=address)
+    return agg
+
+
+def _sender(batch: Batch, name: str) -> Sender:
+    found = batch.load([sender_id(name)]).get(sender_id(name))
+    return found if isinstance(found, Sender) else Sender(name=name)
 
 
 def _required(value: str | None, name: str) -> str:
-    text = (value or "").strip()
+    text = storable((value or "").strip())
     if not text:
         raise InvalidCommand(f"{name} is required")
     return text

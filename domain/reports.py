@@ -2,19 +2,33 @@
 
 Adapters (SNS, SQS, the send path, the API) translate the outside world into these.
 Each knows which aggregate command records it; ``apply_to`` returns ``False`` for a
-duplicate the aggregate has already recorded.
+duplicate the aggregate has already recorded. Every text field is made storable on
+construction (``domain.text``): whatever path a report came by, it can be stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from domain.address import Address
+from domain.text import storable
+
+
+class _StorableText:
+    """Replaces NUL and lone surrogates in every ``str`` field of a frozen dataclass."""
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, spec.name)
+            if isinstance(value, str):
+                clean = storable(value)
+                if clean is not value:
+                    object.__setattr__(self, spec.name, clean)
 
 
 @dataclass(frozen=True)
-class Sent:
+class Sent(_StorableText):
     """SES accepted a message for this recipient."""
 
     address: str
@@ -32,7 +46,7 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class Blocked:
+class Blocked(_StorableText):
     """A send was refused before SES because the address was not sendable."""
 
     address: str
@@ -51,7 +65,7 @@ class Blocked:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(_StorableText):
     """SES delivered a message to the recipient's mail server."""
 
     address: str
@@ -70,7 +84,7 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Bounce:
+class Bounce(_StorableText):
     """A bounce; ``bounce_type`` Permanent is a hard bounce, anything else a soft one."""
 
     address: str
@@ -101,7 +115,7 @@ class Bounce:
 
 
 @dataclass(frozen=True)
-class Complaint:
+class Complaint(_StorableText):
     """The recipient marked a message as spam (or, with ``not-spam``, took that back)."""
 
     address: str
@@ -124,7 +138,7 @@ class Complaint:
 
 
 @dataclass(frozen=True)
-class Delay:
+class Delay(_StorableText):
     """SES could not deliver yet and keeps trying (a DeliveryDelay event)."""
 
     address: str
@@ -148,7 +162,7 @@ class Delay:
 
 
 @dataclass(frozen=True)
-class Rejection:
+class Rejection(_StorableText):
     """SES refused the message before sending (Reject or Rendering Failure)."""
 
     address: str

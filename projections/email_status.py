@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from adapters.sql import Cursor
 from domain.address import Address
@@ -20,6 +21,9 @@ from projections.base import Positioned, insert_rows, iso, parse_iso
 
 COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
+TYPES = ("text", "text", "text", "boolean", "text", "text", "text", "text", "text",
+         *("integer" for _ in COUNT_NAMES), "text", "bigint")
+PROJECTION_ERROR = "projection_error"
 
 CREATE = [
     "CREATE TABLE IF NOT EXISTS email_status ("
@@ -54,29 +58,39 @@ class StatusRow:
     verdict: Verdict
     changed_at: str | None
     position: int
+    quarantined: bool = False  # a view failed on its events: not sendable until repaired
+
+    @property
+    def sendable(self) -> bool:
+        return self.verdict.sendable and not self.quarantined
+
+    @property
+    def reason(self) -> str | None:
+        return PROJECTION_ERROR if self.quarantined else self.verdict.reason
 
     def as_status(self) -> dict[str, Any]:
         """The SPEC §5 status shape of this row."""
         v, st = self.verdict, self.standing
-        return {"address": self.address, "status": v.status, "sendable": v.sendable,
-                "reason": v.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
+        return {"address": self.address, "status": v.status, "sendable": self.sendable,
+                "reason": self.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
                 "counts": st.counts_dict(), "last_event_at": iso(st.last_event_at)}
 
     def values(self) -> tuple[Any, ...]:
         v, st = self.verdict, self.standing
-        return (self.address_id, self.address, v.status, v.sendable, v.reason, v.diagnostic,
-                iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
+        return (self.address_id, self.address, v.status, self.sendable, self.reason,
+                v.diagnostic, iso(v.since), iso(st.last_event_at), self.changed_at, *st.counts,
                 json.dumps(dump_standing(st)), self.position)
 
 
 class EmailStatusView:
-    """Folds address events under the policy; calls ``on_change`` after commit."""
+    """Folds address events under the policy; ``on_change`` hears the rows a commit changed
+    (the Redis status mirror)."""
 
     name = "email_status"
 
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.on_change: list[Callable[[list[StatusRow]], None]] = []
+    def __init__(self, policy: Policy,
+                 on_change: Callable[[list[StatusRow]], None] | None = None) -> None:
+        self.policy, self.on_change = policy, on_change
 
     def create(self, cur: Cursor) -> None:
         for statement in CREATE:
@@ -105,11 +119,36 @@ class EmailStatusView:
                 row.changed_at = iso(event.timestamp)
             row.verdict, row.position = new, position
             rows[key] = touched[key] = row
+        self._write(cur, list(touched.values()))
+        return list(touched.values())
+
+    @staticmethod
+    def _write(cur: Cursor, rows: list[StatusRow]) -> None:
         updates = ",".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         insert_rows(cur, f"INSERT INTO email_status ({','.join(COLUMNS)})",
-                    [row.values() for row in touched.values()],
-                    f"ON CONFLICT (address_id) DO UPDATE SET {updates}")
-        return list(touched.values())
+                    [row.values() for row in rows],
+                    f"ON CONFLICT (address_id) DO UPDATE SET {updates}", TYPES)
+
+    def fail_closed(self, cur: Cursor, originator: UUID, position: int) -> list[StatusRow]:
+        """The address's row says "not sendable, projection_error" until it is repaired
+        (an address with no row yet gets one, with what is known of it)."""
+        key = str(originator)
+        row = self._load(cur, {key}).get(key)
+        if row is None:
+            cur.execute("SELECT address FROM projection_quarantine WHERE originator_id = ?",
+                        (key,))
+            found = cur.fetchone()
+            if found is None or not found[0]:
+                return []  # not an address, or erased: nothing to answer for
+            row = StatusRow(key, found[0], Standing(), verdict(Standing(), self.policy), None, 0)
+        row.quarantined, row.position = True, position
+        self._write(cur, [row])
+        return [row]
+
+    def standing_in(self, cur: Cursor, originator: UUID) -> Standing | None:
+        """The folded standing this view keeps for an address (``None``: no row)."""
+        row = self._load(cur, {str(originator)}).get(str(originator))
+        return row.standing if row is not None else None
 
     def _new_row(self, cur: Cursor, key: str, event: Any) -> StatusRow | None:
         """A row from ``Registered``, or from ``RegisteredAgain`` carrying an erased block."""
@@ -155,5 +194,5 @@ class EmailStatusView:
         return found
 
     def after_commit(self, changes: list[StatusRow]) -> None:
-        for callback in self.on_change:
-            callback(changes)
+        if self.on_change is not None and changes:
+            self.on_change(changes)

@@ -8,12 +8,13 @@ from ``MessageSent`` events like every view.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import redis
 
 from adapters.redis_cache import MessageMapCache
+from adapters.ses_events import MessageInfo
 from adapters.sql import Cursor
 from projections.base import Positioned, insert_rows, iso
 
@@ -45,12 +46,14 @@ class MapChanges:
 
 
 class MessageMapView:
+    """``on_sent`` hears new entries after commit; ``on_forget`` the message ids whose cached
+    entries named an erased address (both: the Redis copy, ``MessageLookup``)."""
+
     name = "message_map"
 
-    def __init__(self) -> None:
-        self.on_sent: list[Callable[[list[MappedSend]], None]] = []
-        # After an erasure: the message ids whose cached entries name the erased address.
-        self.on_forget: list[Callable[[list[str]], None]] = []
+    def __init__(self, on_sent: Callable[[list[MappedSend]], None] | None = None,
+                 on_forget: Callable[[list[str]], None] | None = None) -> None:
+        self.on_sent, self.on_forget = on_sent, on_forget
 
     def create(self, cur: Cursor) -> None:
         cur.execute(CREATE)
@@ -85,7 +88,8 @@ class MessageMapView:
             cur, "INSERT INTO message_map (message_id, address_id, profile_id, sender, sent_at, "
             "position)",
             [(e.message_id, str(e.originator_id), e.profile_id, e.sender, iso(e.occurred_at), p)
-             for p, e in sends], "ON CONFLICT (message_id, address_id) DO NOTHING")
+             for p, e in sends], "ON CONFLICT (message_id, address_id) DO NOTHING",
+            ("text", "text", "text", "text", "text", "bigint"))
         return self._resolve(cur, [e for _, e in sends]) if self.on_sent else []
 
     @staticmethod
@@ -99,20 +103,19 @@ class MessageMapView:
                 for e in sends if str(e.originator_id) in addresses]
 
     def after_commit(self, changes: MapChanges) -> None:
-        for callback in self.on_sent:
-            callback(changes.sends)
-        if changes.forgotten:
-            for forget in self.on_forget:
-                forget(changes.forgotten)
+        if self.on_sent is not None and changes.sends:
+            self.on_sent(changes.sends)
+        if self.on_forget is not None and changes.forgotten:
+            self.on_forget(changes.forgotten)
 
 
 class MessageLookup:
-    """Recipients of an SES message: Redis when it knows them, else the SQL view."""
+    """Recipients of SES messages: Redis when it knows them, else the SQL view — for a whole
+    batch at once (one Redis pipeline, one SQL query for the misses)."""
 
-    def __init__(self, sql_lookup: Callable[[str], list[MappedSend]],
+    def __init__(self, sql_lookup: Callable[[Collection[str]], list[MappedSend]],
                  cache: MessageMapCache | None) -> None:
         self.sql_lookup, self.cache = sql_lookup, cache
-        self._warned = False
 
     def remember(self, sends: list[MappedSend]) -> None:
         """After commit: copy new entries to Redis (best effort; SQL stays the truth)."""
@@ -136,11 +139,25 @@ class MessageLookup:
                       "expire with their TTL", type(error).__name__, len(message_ids))
 
     def sends(self, message_id: str) -> list[MappedSend]:
-        if self.cache is not None:
+        return self.many([message_id]).get(message_id, [])
+
+    def many(self, message_ids: Collection[str]) -> dict[str, list[MappedSend]]:
+        """message id -> its recorded recipients, for the ids that have any."""
+        found: dict[str, list[MappedSend]] = {}
+        if self.cache is not None and message_ids:
             try:
-                cached = self.cache.lookup(message_id)
+                for message_id, cached in self.cache.lookup_many(message_ids).items():
+                    found[message_id] = [MappedSend(message_id, a, p, s) for a, p, s in cached]
             except redis.RedisError:
-                cached = None
-            if cached:
-                return [MappedSend(message_id, a, p, s) for a, p, s in cached]
-        return self.sql_lookup(message_id)
+                pass
+        missing = [m for m in message_ids if m not in found]
+        for send in self.sql_lookup(missing) if missing else []:
+            found.setdefault(send.message_id, []).append(send)
+        return found
+
+    def infos(self, message_ids: Collection[str]) -> dict[str, MessageInfo]:
+        """What the ingest needs of each message: recipients, their profiles, the sender."""
+        return {message_id: MessageInfo(
+                    recipients=tuple(s.address for s in sends), sender=sends[0].sender,
+                    profile_ids={s.address: s.profile_id for s in sends})
+                for message_id, sends in self.many(message_ids).items()}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.sql import Cursor
-from projections.base import Positioned, iso
+from projections.base import Positioned, insert_rows, iso
 
 CREATE = (
     "CREATE TABLE IF NOT EXISTS profiles ("
@@ -29,26 +29,39 @@ class ProfilesView:
         cur.execute("DELETE FROM profiles")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> None:
+        run: list[tuple[bool, Positioned]] = []  # (moves the profile?, event), in log order
         for position, event in events:
             kind = type(event).__name__
             if kind == "EmailChangedFrom":
-                self._upsert(cur, event, position, replace=True)
+                run.append((True, (position, event)))
             elif kind == "MessageSent" and event.profile_id:
-                self._upsert(cur, event, position, replace=False)
+                run.append((False, (position, event)))
             elif kind == "Erased":
+                self._upsert(cur, run)
+                run = []
                 cur.execute("DELETE FROM profiles WHERE address_id = ?",
                             (str(event.originator_id),))
+        self._upsert(cur, run)
 
     @staticmethod
-    def _upsert(cur: Cursor, event: Any, position: int, *, replace: bool) -> None:
-        conflict = ("DO UPDATE SET address_id = excluded.address_id, "
-                    "updated_at = excluded.updated_at, position = excluded.position"
-                    if replace else "DO NOTHING")
-        cur.execute(
-            "INSERT INTO profiles (profile_id, address_id, updated_at, position) "
-            f"VALUES (?, ?, ?, ?) ON CONFLICT (profile_id) {conflict}",
-            (event.profile_id, str(event.originator_id), iso(event.timestamp), position),
-        )
+    def _upsert(cur: Cursor, run: list[tuple[bool, Positioned]]) -> None:
+        """Consecutive moves and first sends in one statement each; a send names a profile's
+        address only while it has none, a move always (the last one wins)."""
+        firsts: dict[str, tuple[Any, ...]] = {}
+        moves: dict[str, tuple[Any, ...]] = {}
+        for moves_profile, (position, event) in run:
+            row = (event.profile_id, str(event.originator_id), iso(event.timestamp), position)
+            if moves_profile:
+                moves[event.profile_id] = row
+            elif event.profile_id not in moves:
+                firsts.setdefault(event.profile_id, row)
+        head = "INSERT INTO profiles (profile_id, address_id, updated_at, position)"
+        types = ("text", "text", "text", "bigint")
+        insert_rows(cur, head, list(firsts.values()), "ON CONFLICT (profile_id) DO NOTHING",
+                    types)
+        insert_rows(cur, head, list(moves.values()),
+                    "ON CONFLICT (profile_id) DO UPDATE SET address_id = excluded.address_id, "
+                    "updated_at = excluded.updated_at, position = excluded.position", types)
 
     def after_commit(self, changes: Any) -> None:
         pass

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, NamedTuple
 
+from adapters.redis_cache import Mirrored
 from adapters.sql import Database
 from domain.addresses import address_id
 from domain.policy import COUNT_NAMES, OK
@@ -13,6 +14,14 @@ from projections.message_map import MappedSend
 
 STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
                    "last_event_at", *COUNT_NAMES)
+
+
+class Known(NamedTuple):
+    """What a check needs of a known address."""
+
+    status: str
+    sendable: bool
+    reason: str | None
 
 
 def unknown_status(address: str) -> dict[str, Any]:
@@ -71,38 +80,36 @@ class StatusReader:
                 found.update({hashes[h]: (s, at) for h, s, at in cur.fetchall()})
         return found
 
-    def statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-        """address -> (status, reason) for the known ones (erased blocks included)."""
+    def statuses(self, addresses: Sequence[str]) -> dict[str, Known]:
+        """address -> ``Known`` for the known ones (erased blocks included)."""
         found = self._statuses(addresses)
         missing = [a for a in dict.fromkeys(addresses) if a not in found]
-        found.update((a, (s, "erased")) for a, (s, _) in self.erased_blocks(missing).items())
+        found.update((a, Known(s, False, "erased"))
+                     for a, (s, _) in self.erased_blocks(missing).items())
         return found
 
-    def _statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    def _statuses(self, addresses: Sequence[str]) -> dict[str, Known]:
         unique = sorted(set(addresses))
         with self.db.read() as cur:
             if self.db.dialect == "postgresql":
-                cur.execute("SELECT address, status, reason FROM email_status "
+                cur.execute("SELECT address, status, sendable, reason FROM email_status "
                             "WHERE address = ANY(?)", (unique,))
-                return {a: (s, r) for a, s, r in cur.fetchall()}
-            found: dict[str, tuple[str, str | None]] = {}
+                return {a: Known(s, bool(ok), r) for a, s, ok, r in cur.fetchall()}
+            found: dict[str, Known] = {}
             for i in range(0, len(unique), 900):
                 chunk = unique[i:i + 900]
-                cur.execute("SELECT address, status, reason FROM email_status WHERE address IN "
-                            f"({','.join('?' * len(chunk))})", chunk)
-                found.update((a, (s, r)) for a, s, r in cur.fetchall())
+                cur.execute("SELECT address, status, sendable, reason FROM email_status "
+                            f"WHERE address IN ({','.join('?' * len(chunk))})", chunk)
+                found.update((a, Known(s, bool(ok), r)) for a, s, ok, r in cur.fetchall())
             return found
 
-    def rows_since(self, position: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
-        """``(position, status)`` of rows changed after ``position``, oldest change first."""
+    def rows_since(self, position: int, limit: int) -> list[tuple[str, Mirrored]]:
+        """``(address, mirror entry)`` of rows changed after ``position``, oldest first."""
         with self.db.read() as cur:
-            cur.execute(f"SELECT position, {','.join(STATUS_COLUMNS)} FROM email_status "
+            cur.execute("SELECT address, position, sendable, status, reason FROM email_status "
                         "WHERE position > ? ORDER BY position LIMIT ?", (position, limit))
-            return [(int(row[0]), status_dict(row[1:])) for row in cur.fetchall()]
-
-    def unknown(self, addresses: list[str]) -> set[str]:
-        """The addresses the status view has never seen (a hint for creating aggregates)."""
-        return set(addresses) - set(self.statuses(addresses))
+            return [(row[0], Mirrored(int(row[1]), bool(row[2]), row[3], row[4]))
+                    for row in cur.fetchall()]
 
     def profile(self, profile_id: str) -> dict[str, Any] | None:
         with self.db.read() as cur:
@@ -116,8 +123,19 @@ class StatusReader:
 
     def sends(self, message_id: str) -> list[MappedSend]:
         """The recipients recorded for an SES message id (empty when unknown)."""
-        with self.db.read() as cur:
-            cur.execute("SELECT m.message_id, s.address, m.profile_id, m.sender "
-                        "FROM message_map m JOIN email_status s ON s.address_id = m.address_id "
-                        "WHERE m.message_id = ? ORDER BY s.address", (message_id,))
-            return [MappedSend(*row) for row in cur.fetchall()]
+        return self.sends_many([message_id])
+
+    def sends_many(self, message_ids: Collection[str]) -> list[MappedSend]:
+        """The recipients recorded for these SES message ids (none for unknown ids)."""
+        ordered = sorted(set(message_ids))
+        found: list[MappedSend] = []
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i:i + 500]
+            with self.db.read() as cur:
+                cur.execute("SELECT m.message_id, s.address, m.profile_id, m.sender "
+                            "FROM message_map m JOIN email_status s "
+                            "ON s.address_id = m.address_id WHERE m.message_id IN "
+                            f"({','.join('?' * len(chunk))}) ORDER BY m.message_id, s.address",
+                            chunk)
+                found += [MappedSend(*row) for row in cur.fetchall()]
+        return found

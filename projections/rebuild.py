@@ -36,6 +36,8 @@ _CREATE_INDEX = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXI
 class _DryRun:
     """A cursor that only remembers the statements it is given."""
 
+    dialect = ""
+
     def __init__(self) -> None:
         self.statements: list[str] = []
 
@@ -65,6 +67,7 @@ class ShadowCursor:
 
     def __init__(self, cur: Cursor, tables: Sequence[str], *, skip_indexes: bool) -> None:
         self._cur, self._skip_indexes = cur, skip_indexes
+        self.dialect = cur.dialect
         self._names = re.compile(r"\b(" + "|".join(map(re.escape, tables)) + r")\b")
 
     def rewrite(self, sql: str) -> str | None:

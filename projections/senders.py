@@ -1,19 +1,22 @@
 """Sender reputation views: daily and hourly volumes per sender, and each sender's state.
 
-``on_volume`` hears which senders' counts moved (after commit), so the rules can judge them.
+``SendersView.apply`` returns which senders' counts moved; ``SenderRules`` (a reaction of the
+write pipeline, ``projections.pipeline``) reads their counts in the same transaction, in one
+statement, and records a sender's new state there.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
-from domain.ledger import Ledger
-from domain.sender import ACTIVE, PAUSED, SenderPolicy, Volume, judge
-from projections.base import Positioned, insert_rows, iso
+from domain.ledger import judge_senders
+from domain.sender import ACTIVE, PAUSED, Judgement, SenderPolicy, Volume, judge
+from projections.base import Applied, Positioned, insert_rows, iso
+from projections.pipeline import Batch
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
 CREATE = [
@@ -43,9 +46,6 @@ def _counts(event: Any) -> dict[str, int]:
 
 class SendersView:
     name = "senders"
-
-    def __init__(self) -> None:
-        self.on_volume: list[Callable[[dict[str, datetime]], None]] = []
 
     def create(self, cur: Cursor) -> None:
         for statement in CREATE:
@@ -87,7 +87,8 @@ class SendersView:
         updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
         insert_rows(cur, f"INSERT INTO {table} (sender, {period}, {', '.join(columns)})",
                     [(s, p, *(v[c] for c in columns)) for (s, p), v in sorted(rows.items())],
-                    f"ON CONFLICT (sender, {period}) DO UPDATE SET {updates}")
+                    f"ON CONFLICT (sender, {period}) DO UPDATE SET {updates}",
+                    ("text", "text", *("integer" for _ in columns)))
 
     @staticmethod
     def _state(cur: Cursor, event: Any) -> None:
@@ -101,9 +102,7 @@ class SendersView:
              iso(event.occurred_at)))
 
     def after_commit(self, changes: dict[str, datetime]) -> None:
-        if changes:
-            for callback in self.on_volume:
-                callback(changes)
+        pass
 
 
 class SenderReader:
@@ -167,16 +166,50 @@ def _volume_dict(volume: Volume) -> dict[str, Any]:
 
 
 class SenderRules:
-    """After commit: judge each sender whose volume moved; record a change of state."""
+    """A reaction of the write pipeline: judge each sender whose volume moved in this batch,
+    from the counts the batch just wrote, and record a change of state in the same batch."""
 
-    def __init__(self, reader: SenderReader, ledger: Ledger, policy: SenderPolicy) -> None:
-        self.reader, self.ledger, self.policy = reader, ledger, policy
+    def __init__(self, view: SendersView, policy: SenderPolicy) -> None:
+        self.view, self.policy = view, policy
 
-    def __call__(self, latest: dict[str, datetime]) -> None:
-        for sender, moment in sorted(latest.items()):
-            today = moment.astimezone(UTC).date()
-            week = self.reader.volume(sender, today - timedelta(days=6), today)
-            judgement = judge(week, self.reader.hour(sender, moment), self.policy)
-            current = self.reader.state(sender)["state"]
-            if judgement.state != current and current != PAUSED:
-                self.ledger.judge_sender(sender, judgement, occurred_at=moment)
+    def __call__(self, batch: Batch, applied: Applied) -> None:
+        moved: dict[str, datetime] = {}
+        for view, change in applied.changes:
+            if view is self.view and change:
+                for sender, moment in change.items():
+                    moved[sender] = max(moved.get(sender, moment), moment)
+        if not moved:
+            return
+        cur = batch.cur
+        judgements: dict[str, tuple[Judgement, datetime]] = {}
+        for sender, (week, hour, state) in _volumes(cur, moved).items():
+            judgement = judge(week, hour, self.policy)
+            if judgement.state != state and state != PAUSED:
+                judgements[sender] = (judgement, moved[sender])
+        if judgements:
+            judge_senders(batch, judgements)
+
+
+def _volumes(cur: Cursor, moments: dict[str, datetime]) -> dict[str, tuple[Volume, Volume, str]]:
+    """Each sender's last 7 days, the hour of its moment and its state, in one statement."""
+    rows = []
+    for sender, moment in sorted(moments.items()):
+        today = moment.astimezone(UTC).date()
+        rows += [sender, (today - timedelta(days=6)).isoformat(), today.isoformat(),
+                 (iso(moment) or "")[:13]]
+    values = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+                       for _ in moments)
+    sums = ", ".join(f"(SELECT COALESCE(SUM(d.{c}), 0) FROM sender_daily d WHERE "
+                     "d.sender = v.sender AND d.day BETWEEN v.first_day AND v.last_day)"
+                     for c in COUNTED)
+    cur.execute(f"WITH v(sender, first_day, last_day, hour) AS (VALUES {values}) "
+                f"SELECT v.sender, {sums}, COALESCE(h.sent, 0), COALESCE(h.hard_bounces, 0), "
+                f"COALESCE(s.state, '{ACTIVE}') FROM v "
+                "LEFT JOIN sender_hourly h ON h.sender = v.sender AND h.hour = v.hour "
+                "LEFT JOIN sender_state s ON s.sender = v.sender", rows)
+    found = {}
+    for sender, *counts in cur.fetchall():
+        week = Volume(*(int(c) for c in counts[:len(COUNTED)]))
+        hour = Volume(sent=int(counts[-3]), hard_bounces=int(counts[-2]))
+        found[sender] = (week, hour, counts[-1])
+    return found

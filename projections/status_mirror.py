@@ -1,67 +1,124 @@
 """Keeps the Redis status mirror in step with ``email_status`` and reads through it.
 
-``push`` writes the rows a commit just changed (the fast path, after every commit);
-``sync`` copies every row whose view position is past the mirror's mark (the repair path,
-run by the follower each second), so a write lost while Redis was unreachable is repaired
-within a second of Redis coming back. Reads go to Redis first and to SQL for every miss
-and whenever Redis fails: the mirror can make a check slower, never wrong in a way that
-lets a blocked address through (beyond that repair delay).
+Writing: after every commit, ``observe`` writes the rows the commit changed and moves the
+mirror's mark over the positions that commit covered — only if the mark stood exactly where
+the commit began (compare-and-set, ``adapters.redis_cache``). ``sync`` (the follower, each
+second) copies every row changed since the mark and moves the mark to the view's position,
+also by compare-and-set; when the mirror's epoch differs from the database's (Redis came
+back empty, or belongs to another database) it starts the mirror over.
+
+Reading: ``StatusLookup`` uses a mirror entry only when it can prove the entry is not older
+than the view: the mirror's epoch is the database's and its mark has reached the view's
+position, both read for this very request (one ``MGET`` and one indexed SQL read). Otherwise
+— Redis restarted empty or from an older snapshot, a replica failed over, Redis paused while
+writes went by — the answer comes from SQL. The mirror can make a check slower, never wrong.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import redis
 
-from adapters.redis_cache import StatusCache
-from domain.policy import OK, SENDABLE
+from adapters.redis_cache import Mirrored, StatusCache
+from adapters.sql import Database
+from domain.policy import OK
+from projections.base import Applied
 from projections.email_status import StatusRow
-from projections.queries import StatusReader, unknown_status
+from projections.queries import Known, StatusReader, unknown_status
 
 log = logging.getLogger(__name__)
 
+EPOCH_ROW = "~mirror_epoch"
+VIEW = "email_status"
+
+
+def mirrored(row: StatusRow) -> Mirrored:
+    return Mirrored(row.position, row.sendable, row.verdict.status, row.reason)
+
+
+class MirrorMarks:
+    """The SQL side of the proof: the view's position and the mirror epoch of this database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self) -> None:
+        """Give the database an epoch once (a random number in the tracking table)."""
+        with self.db.write() as cur:
+            cur.execute("INSERT INTO projection_tracking (name, position) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO NOTHING", (EPOCH_ROW, secrets.randbits(62)))
+
+    def read(self) -> tuple[int, str]:
+        """``(view position, epoch)`` in one statement."""
+        with self.db.read() as cur:
+            cur.execute("SELECT name, position FROM projection_tracking WHERE name IN (?, ?)",
+                        (VIEW, EPOCH_ROW))
+            found = dict(cur.fetchall())
+        return int(found.get(VIEW, 0)), str(found.get(EPOCH_ROW, ""))
+
 
 class StatusMirror:
-    def __init__(self, reader: StatusReader, cache: StatusCache) -> None:
-        self.reader, self.cache = reader, cache
+    """Writes the mirror (after commits, and the follower's repair)."""
+
+    def __init__(self, reader: StatusReader, cache: StatusCache, marks: MirrorMarks) -> None:
+        self.reader, self.cache, self.marks = reader, cache, marks
+        self._epoch: str | None = None
         self._warned_at = 0.0
 
-    def push(self, rows: list[StatusRow]) -> None:
+    def epoch(self) -> str:
+        if self._epoch is None:
+            self._epoch = self.marks.read()[1]
+        return self._epoch
+
+    def observe(self, applied: Applied) -> None:
+        """After a commit: its rows, and the mark over the positions it covered."""
+        rows = [(row.address, mirrored(row)) for view, change in applied.changes
+                if view.name == VIEW for row in change]
+        span = applied.spans.get(VIEW)
+        if not rows and span is None:
+            return
         try:
-            self.cache.put([(row.position, row.as_status()) for row in rows])
+            expected, new = span if span is not None else (0, -1)
+            self.cache.put(rows, expected=expected, new=new, epoch=self.epoch())
         except redis.RedisError as error:
             self._warn("push", error)
 
     def sync(self, batch: int = 5000) -> int:
-        """Copy rows changed since the mark; returns the new mark (or the old on failure)."""
+        """Copy rows changed since the mark and move the mark to the view's position (or
+        start over under this database's epoch). Returns the mark, -1 on a Redis failure."""
         try:
-            mark = self.cache.synced()
-            while rows := self.reader.rows_since(mark, batch):
-                self.cache.put(rows)
-                mark = self.cache.mark_synced(rows[-1][0])
-                if len(rows) < batch:
-                    break
-            return mark
+            position, epoch = self.marks.read()
+            state = self.cache.state()
+            if state.epoch != epoch:
+                log.warning("status mirror: Redis does not hold this database's mirror "
+                            "(restarted empty, or another database's); rebuilding it")
+                self.cache.reset(epoch)
+                state = self.cache.state()
+            mark = state.mark
+            if mark >= position:
+                return mark
+            rows = self.reader.rows_since(mark, batch)
+            while len(rows) == batch:  # the rest first; the mark moves with the last chunk
+                self.cache.put([(a, e) for a, e in rows], epoch=epoch)
+                rows = self.reader.rows_since(rows[-1][1].position, batch)
+            return self.cache.put(rows, expected=mark, new=position, epoch=epoch)
         except redis.RedisError as error:
             self._warn("sync", error)
             return -1
 
-    def refresh(self, batch: int = 5000) -> int:
+    def refresh(self) -> int:
         """Rewrite every row (after a rebuild swapped the view in); returns the mark."""
-        mark = last = 0
         try:
-            while rows := self.reader.rows_since(last, batch):
-                self.cache.put(rows)
-                last = rows[-1][0]
-                mark = self.cache.mark_synced(last)
-            return mark
+            self.cache.reset(self.epoch())
         except redis.RedisError as error:
             self._warn("refresh", error)
             return -1
+        return self.sync()
 
     def _warn(self, what: str, error: Exception) -> None:
         now = time.monotonic()
@@ -72,40 +129,46 @@ class StatusMirror:
 
 
 class StatusLookup:
-    """Status reads: the mirror when it answers, SQL for misses and when Redis is down."""
+    """Status reads: the mirror when it proves itself current, SQL otherwise."""
 
-    def __init__(self, reader: StatusReader, cache: StatusCache | None) -> None:
-        self.reader, self.cache = reader, cache
-
-    def _cached(self, addresses: Sequence[str]) -> dict[str, dict[str, Any]]:
-        if self.cache is None:
-            return {}
-        try:
-            return self.cache.get_many(addresses)
-        except redis.RedisError:
-            return {}
+    def __init__(self, reader: StatusReader, cache: StatusCache | None,
+                 marks: MirrorMarks | None = None) -> None:
+        self.reader, self.cache, self.marks = reader, cache, marks
 
     def status(self, address: str) -> dict[str, Any]:
-        cached = self._cached([address]).get(address)
-        return cached if cached is not None else self.reader.status(address)
+        """The full SPEC §5 row: one indexed SQL read (as cheap as proving a mirror entry)."""
+        return self.reader.status(address)
 
-    def statuses(self, addresses: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-        """address -> (status, reason) for known addresses (absent = never seen = ok)."""
+    def statuses(self, addresses: Sequence[str]) -> dict[str, Known]:
+        """address -> ``Known`` for known addresses (absent = never seen = ok)."""
         unique = list(dict.fromkeys(addresses))
-        found = {a: (row["status"], row["reason"]) for a, row in self._cached(unique).items()}
+        found = self._proven(unique)
         missing = [a for a in unique if a not in found]
         if missing:
             found.update(self.reader.statuses(missing))
         return found
+
+    def _proven(self, addresses: list[str]) -> dict[str, Known]:
+        if self.cache is None or self.marks is None or not addresses:
+            return {}
+        try:
+            entries, state = self.cache.get_many(addresses)
+        except redis.RedisError:
+            return {}
+        position, epoch = self.marks.read()
+        if state.epoch != epoch or state.mark < position:
+            return {}
+        return {a: Known(e.status, e.sendable, e.reason) for a, e in entries.items()}
 
     def check(self, addresses: Sequence[str]) -> list[dict[str, Any]]:
         """``[{address, status, sendable}]`` in input order."""
         known = self.statuses(addresses)
         results = []
         for address in addresses:
-            status = known.get(address, (OK, None))[0]
-            results.append({"address": address, "status": status, "sendable": status in SENDABLE})
+            line = known.get(address)
+            results.append({"address": address, "status": line.status if line else OK,
+                            "sendable": line.sendable if line else True})
         return results
 
 
-__all__ = ["StatusLookup", "StatusMirror", "unknown_status"]
+__all__ = ["MirrorMarks", "StatusLookup", "StatusMirror", "unknown_status"]

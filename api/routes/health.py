@@ -34,7 +34,12 @@ def readyz(services: Svc) -> Any:
             problems.append(f"redis: {type(error).__name__}")
     if problems:
         return error_response(503, "not_ready", "; ".join(problems))
-    return {"status": "ready"}
+    quarantined = len(services.quarantined())
+    if quarantined:  # serving is fine; those addresses answer "not sendable" until repaired
+        return {"status": "degraded", "quarantined": quarantined,
+                "detail": "a view could not apply some addresses' events: "
+                          "see GET /v1/quarantine or 'bounceledger quarantine list'"}
+    return {"status": "ready", "quarantined": 0}
 
 
 @router.get("/metrics")

@@ -16,7 +16,7 @@ from typing import Any
 from adapters.sql import Cursor
 from api.services import build_services
 from api.settings import Settings
-from projections.base import Positioned, Projector
+from projections.base import Positioned
 
 
 class HardBouncesByDomainWeek:
@@ -87,7 +87,7 @@ def chart(series: dict[str, list[tuple[str, int]]], path: str) -> None:
 def main(settings: Settings, out: str) -> dict[str, list[tuple[str, int]]]:
     services = build_services(settings)
     try:
-        projector = Projector(services.ledger, services.db, [HardBouncesByDomainWeek()])
+        projector = services.projector.with_views([HardBouncesByDomainWeek()])
         projector.create_tables()
         projector.catch_up()  # from the view's tracking position to the log's head
         with services.db.read() as cur:

@@ -25,7 +25,7 @@ def proxied(pg_schema: str) -> Iterator[tuple[TestClient, Proxy]]:
     target = urlsplit(POSTGRES_URL)
     proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
     url = POSTGRES_URL.replace(f":{target.port}/", f":{proxy.port}/") + f"?schema={pg_schema}"
-    services = build_services(make_settings(url))
+    services = build_services(make_settings(url, store_outage_budget_s=0.5))
     try:
         with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
             yield client, proxy
@@ -60,7 +60,7 @@ def test_the_webhook_answers_503_while_the_store_is_down_and_loses_nothing(
     target = urlsplit(POSTGRES_URL)
     proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
     url = POSTGRES_URL.replace(f":{target.port}/", f":{proxy.port}/") + f"?schema={pg_schema}"
-    hook = make_hook(url, tmp_path)
+    hook = make_hook(url, tmp_path, store_outage_budget_s=0.5)
     try:
         client = next(hook)
         envelope = client.signer.notification(ses_bounce("down@example.com"))

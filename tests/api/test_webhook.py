@@ -47,8 +47,7 @@ def make_hook(database_url: str, tmp_path: Path, **overrides: object) -> Iterato
     services = build_services(make_settings(database_url, sns_topic_arns=TOPIC,
                                             sns_cert_dir=str(signer.cert_dir), **overrides))
     outbound = Recorder(lambda request: httpx.Response(200, content=b"<ok/>"))
-    services.ingest = build_ingest(services.settings, outbound.client(), services.committer,
-                                   services.messages)
+    services.ingest = build_ingest(services.settings, outbound.client(), services.committer)
     try:
         with TestClient(create_app(services=services), raise_server_exceptions=False) as client:
             yield Hook(client, signer, outbound, services)

@@ -1,0 +1,226 @@
+"""The event store's tables, written and read on *our* transaction's cursor.
+
+The library (``eventsourcing``) creates the tables and still serves the read side (history,
+the notification log). The write path needs more than its recorder gives: the events, the
+snapshots, the data keys, the views' rows and their tracking committed in **one**
+transaction, with one statement for all aggregates of a batch. So this module speaks the
+library's own table layout on a cursor of ``adapters.sql``:
+
+- PostgreSQL: ``<name>_events`` (uuid, version, topic, bytea, ``notification_id`` bigserial),
+  ``<name>_snapshots``; writers take the same ``EXCLUSIVE`` table lock as the library, so
+  notification ids commit in order and a reader never passes over a gap filled later.
+- SQLite: ``stored_events`` (hex id; the rowid is the notification id), ``stored_snapshots``;
+  ``BEGIN IMMEDIATE`` already makes writers take turns.
+
+Only the latest snapshot of an aggregate is kept (older ones are deleted with the insert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+
+from adapters.sql import Cursor
+
+SQLITE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An aggregate's latest snapshot (if any) and the stored events after it."""
+
+    snapshot: StoredEvent | None
+    events: list[StoredEvent]
+
+
+class SqlEventStore:
+    """Events and snapshots on a transaction's cursor (``dialect`` ``sqlite``/``postgresql``)."""
+
+    def __init__(self, dialect: str, events_table: str, snapshots_table: str) -> None:
+        self.dialect, self.events, self.snapshots = dialect, events_table, snapshots_table
+        self._pg = dialect == "postgresql"
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def lock(self, cur: Cursor) -> None:
+        """Serialise writers for the rest of the transaction (PostgreSQL; SQLite's
+        ``BEGIN IMMEDIATE`` already has). Readers are not blocked."""
+        if self._pg:
+            cur.execute(f"LOCK TABLE {self.events} IN EXCLUSIVE MODE")
+
+    def insert(self, cur: Cursor, stored: Sequence[StoredEvent]) -> list[int]:
+        """Insert events in order; their notification ids (log positions), in the same order."""
+        if not stored:
+            return []
+        if self._pg:
+            cur.execute(
+                f"INSERT INTO {self.events} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+                "RETURNING notification_id",
+                _columns(stored))
+            return [int(row[0]) for row in cur.fetchall()]
+        positions = []
+        for s in stored:
+            cur.execute(f"INSERT INTO {self.events} VALUES (?, ?, ?, ?) RETURNING rowid",
+                        (_sqlite_id(s.originator_id), s.originator_version, s.topic, s.state))
+            positions.append(int(cur.fetchone()[0]))
+        return positions
+
+    def put_snapshots(self, cur: Cursor, stored: Sequence[StoredEvent]) -> None:
+        """Store these snapshots and drop the older snapshots of the same aggregates."""
+        if not stored:
+            return
+        if self._pg:
+            ids, versions, topics, states = _columns(stored)
+            cur.execute(
+                f"WITH old AS (DELETE FROM {self.snapshots} s USING unnest(%s::uuid[]) AS n(id) "
+                "WHERE s.originator_id = n.id) "
+                f"INSERT INTO {self.snapshots} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])",
+                (ids, ids, versions, topics, states))
+            return
+        for s in stored:
+            key = _sqlite_id(s.originator_id)
+            cur.execute(f"DELETE FROM {self.snapshots} WHERE originator_id = ?", (key,))
+            cur.execute(f"INSERT INTO {self.snapshots} VALUES (?, ?, ?, ?)",
+                        (key, s.originator_version, s.topic, s.state))
+
+    def drop_snapshots(self, cur: Cursor, originator_id: UUID) -> None:
+        """Forget an aggregate's snapshots (an erasure: they hold its personal data)."""
+        cur.execute(f"DELETE FROM {self.snapshots} WHERE originator_id = ?",
+                    (self._id(originator_id),))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def load(self, cur: Cursor, ids: Collection[UUID]) -> dict[UUID, Loaded]:
+        """Each aggregate's latest snapshot and the events after it, in one statement (one per
+        500 aggregates on SQLite). Aggregates with neither are absent."""
+        if not ids:
+            return {}
+        rows: list[Any] = []
+        if self._pg:
+            cur.execute(
+                "WITH snap AS (SELECT DISTINCT ON (originator_id) originator_id, "
+                f"originator_version, topic, state FROM {self.snapshots} "
+                "WHERE originator_id = ANY(%s::uuid[]) "
+                "ORDER BY originator_id, originator_version DESC) "
+                "SELECT 1 AS kind, originator_id, originator_version, topic, state FROM snap "
+                "UNION ALL SELECT 0, e.originator_id, e.originator_version, e.topic, e.state "
+                f"FROM {self.events} e LEFT JOIN snap s ON s.originator_id = e.originator_id "
+                "WHERE e.originator_id = ANY(%s::uuid[]) "
+                "AND e.originator_version > COALESCE(s.originator_version, 0) "
+                "ORDER BY 2, 1 DESC, 3", (list(ids), list(ids)))
+            rows = cur.fetchall()
+        else:
+            ordered = sorted(_sqlite_id(i) for i in ids)
+            for start in range(0, len(ordered), SQLITE_CHUNK):
+                chunk = ordered[start:start + SQLITE_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                latest = (f"(SELECT MAX(originator_version) FROM {self.snapshots} "
+                          "WHERE originator_id = t.originator_id)")
+                cur.execute(
+                    f"SELECT 1, originator_id, originator_version, topic, state "
+                    f"FROM {self.snapshots} t WHERE originator_id IN ({marks}) "
+                    f"AND originator_version = {latest} "
+                    f"UNION ALL SELECT 0, originator_id, originator_version, topic, state "
+                    f"FROM {self.events} t WHERE originator_id IN ({marks}) "
+                    f"AND originator_version > COALESCE({latest}, 0) ORDER BY 2, 1 DESC, 3",
+                    [*chunk, *chunk])
+                rows += cur.fetchall()
+        return _group(rows)
+
+    def history(self, cur: Cursor, originator_id: UUID) -> list[StoredEvent]:
+        """Every stored event of one aggregate, oldest first."""
+        cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.events} "
+                    "WHERE originator_id = ? ORDER BY originator_version",
+                    (self._id(originator_id),))
+        return [_stored(row) for row in cur.fetchall()]
+
+    def head_query(self) -> str:
+        """A scalar subquery for the log's head, to read it with another statement."""
+        column = "notification_id" if self._pg else "rowid"
+        return f"SELECT MAX({column}) FROM {self.events}"
+
+    def head(self, cur: Cursor, below: int | None = None) -> int:
+        """The last position in the log (below ``below``, if given); 0 when empty."""
+        column = "notification_id" if self._pg else "rowid"
+        where = f" WHERE {column} < ?" if below is not None else ""
+        cur.execute(f"SELECT MAX({column}) FROM {self.events}{where}",
+                    () if below is None else (below,))
+        row = cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def page(self, cur: Cursor, after: int, limit: int) -> list[Notification]:
+        """Up to ``limit`` notifications after position ``after``, in log order."""
+        column = "notification_id" if self._pg else "rowid"
+        cur.execute(f"SELECT {column}, originator_id, originator_version, topic, state "
+                    f"FROM {self.events} WHERE {column} > ? ORDER BY {column} LIMIT ?",
+                    (after, limit))
+        return [_notification(row) for row in cur.fetchall()]
+
+    def at(self, cur: Cursor, positions: Sequence[int]) -> list[Notification]:
+        """The notifications at these positions, in log order."""
+        if not positions:
+            return []
+        column = "notification_id" if self._pg else "rowid"
+        found: list[Notification] = []
+        for start in range(0, len(positions), SQLITE_CHUNK):
+            chunk = list(positions[start:start + SQLITE_CHUNK])
+            cur.execute(f"SELECT {column}, originator_id, originator_version, topic, state "
+                        f"FROM {self.events} WHERE {column} IN ({','.join('?' * len(chunk))})",
+                        chunk)
+            found += [_notification(row) for row in cur.fetchall()]
+        return sorted(found, key=lambda n: n.id)
+
+    def exists(self, cur: Cursor, originator_id: UUID, version: int) -> bool:
+        """Whether this event is stored (did a commit whose answer was lost succeed?)."""
+        cur.execute(f"SELECT 1 FROM {self.events} WHERE originator_id = ? "
+                    "AND originator_version = ?", (self._id(originator_id), version))
+        return cur.fetchone() is not None
+
+    def _id(self, originator_id: UUID) -> Any:
+        return originator_id if self._pg else _sqlite_id(originator_id)
+
+
+def _columns(stored: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
+    return ([s.originator_id for s in stored], [s.originator_version for s in stored],
+            [s.topic for s in stored], [s.state for s in stored])
+
+
+def _sqlite_id(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(originator_id).hex
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _stored(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(originator_id=_uuid(row[0]), originator_version=int(row[1]),
+                       topic=row[2], state=bytes(row[3]))
+
+
+def _originator(stored: StoredEvent) -> UUID:
+    return _uuid(stored.originator_id)
+
+
+def _notification(row: Sequence[Any]) -> Notification:
+    return Notification(id=int(row[0]), originator_id=_uuid(row[1]),
+                        originator_version=int(row[2]), topic=row[3], state=bytes(row[4]))
+
+
+def _group(rows: Iterable[Sequence[Any]]) -> dict[UUID, Loaded]:
+    grouped: dict[UUID, Loaded] = {}
+    for kind, *rest in rows:
+        stored = _stored(rest)
+        originator = _originator(stored)
+        loaded = grouped.setdefault(originator, Loaded(None, []))
+        if kind == 1:
+            grouped[originator] = Loaded(stored, loaded.events)
+        else:
+            loaded.events.append(stored)
+    return grouped

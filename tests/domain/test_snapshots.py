@@ -1,0 +1,149 @@
+"""Snapshots and the bounded idempotency memory of an address (no I/O).
+
+A snapshot plus the events after it must rebuild exactly the aggregate a full replay
+rebuilds, whatever the history (erasures included), and the memory of seen reports must stay
+bounded by time while still refusing every redelivery SNS and SQS can make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from eventsourcing import domain as es_domain
+from eventsourcing.application import Application
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.address import Address
+from domain.seen import WINDOW, SeenReports, SeenReportsAsDict
+from tests.domain.helpers import ADDRESS, complaint, delivery, hard, sent, soft
+
+
+class Clock:
+    """The library stamps events with the wall clock; tests move it by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    c = Clock()
+    monkeypatch.setattr(es_domain, "datetime_now_with_tzinfo", c)
+    yield c
+
+
+class App(Application):
+    is_snapshotting_enabled = True
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SeenReportsAsDict())
+
+
+def state(agg: Address) -> dict[str, Any]:
+    return {"version": agg.version, "address": agg.address, "erased": agg.erased,
+            "seen": agg.seen.state(), "modified_on": agg.modified_on}
+
+
+report = st.one_of(
+    st.builds(lambda i: sent(1, mid=f"m{i}"), st.integers(0, 8)),
+    st.builds(lambda i: delivery(1, mid=f"m{i}"), st.integers(0, 8)),
+    st.builds(lambda i: soft(1, fid=f"s{i}"), st.integers(0, 8)),
+    st.builds(lambda i: hard(1, fid=f"h{i}"), st.integers(0, 3)),
+    st.builds(lambda i: complaint(1, fid=f"k{i}"), st.integers(0, 3)),
+)
+step = st.one_of(report, st.just("erase"), st.just("again"),
+                 st.floats(0.5, 40).map(lambda days: timedelta(days=days)))
+
+
+def run(steps: list[Any], clock: Clock | None = None) -> Address:
+    agg = Address(address=ADDRESS)
+    for item in steps:
+        if isinstance(item, timedelta):
+            if clock is not None:
+                clock.now += item
+        elif item == "erase":
+            agg.erase(actor="a", reason="r", status="ok", blocked=False, address_hash=None,
+                      occurred_at=datetime(2026, 1, 1, tzinfo=UTC), source="api")
+        elif item == "again":
+            agg.register_again(address=ADDRESS)
+        elif not agg.erased:
+            item.apply_to(agg)
+    return agg
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(step, max_size=40), st.data())
+def test_a_snapshot_and_the_events_after_it_rebuild_the_same_aggregate(
+        steps: list[Any], data: st.DataObject) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        clock = Clock()
+        patch.setattr(es_domain, "datetime_now_with_tzinfo", clock)
+        agg = run(steps, clock)
+        events = agg.collect_events()
+        app = App(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        at = data.draw(st.integers(1, len(events)))
+        replayed: Any = None
+        for event in events[:at]:
+            replayed = event.mutate(replayed)
+        stored = app.mapper.to_stored_event(Address.Snapshot.take(replayed))
+        from_snapshot = app.mapper.to_domain_event(stored).mutate(None)
+        for event in events[at:]:
+            from_snapshot = event.mutate(from_snapshot)
+        full: Any = None
+        for event in events:
+            full = event.mutate(full)
+        assert state(from_snapshot) == state(full) == state(agg)
+
+
+def test_a_redelivery_within_the_window_changes_nothing(clock: Clock) -> None:
+    agg = Address(address=ADDRESS)
+    assert hard(1, fid="f1").apply_to(agg)
+    clock.now += timedelta(days=14, hours=23)  # SQS keeps a message at most 14 days
+    for i in range(100):
+        sent(2, mid=f"other-{i}").apply_to(agg)
+    assert hard(1, fid="f1").apply_to(agg) is False
+
+
+def test_keys_older_than_the_window_are_forgotten(clock: Clock) -> None:
+    agg = Address(address=ADDRESS)
+    for i in range(50):
+        sent(1, mid=f"old-{i}").apply_to(agg)
+    clock.now += WINDOW + timedelta(seconds=1)
+    delivery(2, mid="new").apply_to(agg)
+    assert len(agg.seen) == 1 and "delivery:new" in agg.seen
+
+
+def test_the_memory_stays_bounded_over_years_of_daily_mail(clock: Clock) -> None:
+    agg = Address(address=ADDRESS)
+    for day in range(3 * 365):
+        sent(day, mid=f"m{day}").apply_to(agg)
+        delivery(day, mid=f"m{day}").apply_to(agg)
+        clock.now += timedelta(days=1)
+    assert agg.version == 1 + 2 * 3 * 365
+    assert len(agg.seen) <= 2 * (WINDOW.days + 1)
+
+
+def test_import_keys_are_kept_for_good(clock: Clock) -> None:
+    agg = Address(address=ADDRESS)
+    assert agg.suppress(actor="x", reason="list-2024", occurred_at=clock.now, source="import")
+    clock.now += timedelta(days=400)
+    sent(1, mid="later").apply_to(agg)
+    assert agg.suppress(actor="x", reason="list-2024", occurred_at=clock.now,
+                        source="import") is False
+
+
+def test_seen_reports_survive_the_transcoder() -> None:
+    seen = SeenReports({"sent:a": datetime(2026, 1, 1, tzinfo=UTC)}, ["import:x"])
+    transcoder = JSONTranscoder()
+    transcoder.register(SeenReportsAsDict())
+    transcoder.register(DatetimeAsISO())
+    assert transcoder.decode(transcoder.encode(seen)) == seen
