@@ -2,12 +2,13 @@
 
 uvicorn's access log writes the request path, and ``GET``/``DELETE /v1/addresses/<address>``
 put the address there — also after the address was erased. ``redact_path`` replaces the
-address part of ``/v1/…`` and ``/console/…`` paths, every path segment or query value that
-decodes to something with an ``@``, and the search parameters, by ``[address:<hash>]``: an
-HMAC-SHA256 (first 12 hex digits) of the normalized address under a key derived from
-``ERASURE_KEY``, so lines about one address can still be matched up; ``[address]`` without
-that key. ``redact_text`` does the same for address-shaped text in any other message and
-traceback. ``AddressRedaction`` is the logging filter applying both.
+address part of ``/v1/…`` and ``/console/…`` address paths (a profile id or sender too, when
+it holds an ``@``), everything after the first segment of any other path holding an ``@``,
+every query value that decodes to something with an ``@``, and the search parameters, by
+``[address:<hash>]``: an HMAC-SHA256 (first 12 hex digits) of the normalized address under a
+key derived from ``ERASURE_KEY``, so lines about one address can still be matched up;
+``[address]`` without that key. ``redact_text`` does the same for address-shaped text in any
+other message and traceback. ``AddressRedaction`` is the logging filter applying both.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress
 
 ACCESS_LOGGER = "uvicorn.access"
-# /v1/addresses/<a>[/suffix] and /console/addresses/<a>[/suffix]; <a> may contain "/".
-ADDRESS_ROUTE = re.compile(r"(/(?:v1|console)/addresses/)(.+?)"
-                           r"(/(?:history|status-at|reset|suppress))?$")
+# /v1|console/addresses|profiles|senders/<id>[/suffix]; <id> may contain "/" (and a profile id
+# or a sender may be an address).
+ID_ROUTE = re.compile(r"(/(?:v1|console)/(addresses|profiles|senders)/)(.+?)"
+                      r"(/(?:history|status-at|reset|suppress|email|resume))?$")
 SEARCH_PARAMS = frozenset({"q", "address"})
 MARK = re.compile(r"\[address(?::[0-9a-f]{12})?\]")
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+(?:@|%40|%2540)[\w-]+(?:\.[\w-]+)+")
@@ -53,11 +55,14 @@ class Redactor:
     def redact_path(self, full_path: str) -> str:
         """A request path with its query, safe to log."""
         path, question, query = full_path.partition("?")
-        route = ADDRESS_ROUTE.fullmatch(_decoded(path))
-        if route:
-            path = f"{route[1]}{self.mark(route[2])}{route[3] or ''}"
-        else:
-            path = "/".join(self.mark(s) if "@" in _decoded(s) else s for s in path.split("/"))
+        decoded = _decoded(path)
+        route = ID_ROUTE.fullmatch(decoded)
+        if route and (route[2] == "addresses" or "@" in route[3]):
+            path = f"{route[1]}{self.mark(route[3])}{route[4] or ''}"
+        elif "@" in decoded:  # an unknown path: which segments belong to the address is unclear
+            first = decoded.split("/")[1]
+            path = (f"/{self.mark(decoded[1:])}" if "@" in first
+                    else f"/{first}/{self.mark(decoded[len(first) + 2:])}")
         if not question:
             return path
         return f"{path}?{'&'.join(self._pair(pair) for pair in query.split('&'))}"

@@ -7,7 +7,7 @@ import logging
 import sys
 from urllib.parse import quote
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.log_redaction import AddressRedaction, Redactor
@@ -27,9 +27,11 @@ ROUTES = ["/v1/addresses/{a}", "/v1/addresses/{a}/history?cursor=3",
           "/v1/profiles/{a}", "/v1/profiles/{a}/email", "/console/profiles/{a}",
           "/v1/addresses?q={a}&limit=5", "/console/addresses?status=bounced&q={a}",
           "/console/lookup?address={a}", "/console/addresses.csv?q={a}",
-          "/console/login?next={n}", "/v1/senders/{a}"]
+          "/console/login?next={n}", "/v1/senders/{a}", "/v1/senders/{a}/resume",
+          "/no/such/route/{a}/x", "/{a}"]
 
 
+@settings(max_examples=400)
 @given(address, encodings, st.sampled_from(ROUTES), st.booleans())
 def test_no_route_logs_an_address(addr: str, encode: object, route: str,
                                   keyed: bool) -> None:
