@@ -22,6 +22,7 @@ from api.routes import (
 )
 from api.services import Services, build_services
 from api.settings import Settings
+from api.storable import StorableJson
 from api.throttle import FailureThrottle
 from api.url_guard import refuse_nul
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.bearer_throttle = FailureThrottle(BEARER_FAILURES, BEARER_WINDOW_S)
     install_error_handlers(app)
+    app.add_middleware(StorableJson)
     for module in (health, webhooks, addresses, profiles, messages, senders, tokens,
                    quarantine):
         app.include_router(module.router)

@@ -295,11 +295,24 @@ class Projector:
 
     def _fail_closed(self, cur: Cursor, originator: UUID,
                      position: int) -> list[tuple[View, Any]]:
+        """Each view that answers "may I send?" says no for the address. If even that write
+        fails, the quarantine row itself keeps reads closed (``StatusReader``)."""
         changes = []
         for view in self.views:
             fail_closed = getattr(view, "fail_closed", None)
-            if fail_closed is not None:
+            if fail_closed is None:
+                continue
+            cur.execute("SAVEPOINT fail_closed")
+            try:
                 changes.append((view, fail_closed(cur, originator, position)))
+            except CONNECTION_ERRORS:
+                raise
+            except Exception as error:
+                cur.execute("ROLLBACK TO SAVEPOINT fail_closed")
+                log.error("could not mark %s not sendable in %s (%s); the quarantine row "
+                          "keeps it closed", originator, view.name, type(error).__name__)
+            else:
+                cur.execute("RELEASE SAVEPOINT fail_closed")
         return changes
 
     # -- operators ----------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from domain.address import Address
 from domain.policy import COUNT_NAMES, Mark, Policy, Standing, Verdict, apply, verdict
 from domain.standing_json import dump_standing, load_standing
 from projections.base import Positioned, insert_rows, iso, parse_iso
+from projections.queries import PROJECTION_ERROR
 
 COLUMNS = ("address_id", "address", "status", "sendable", "reason", "diagnostic", "since",
            "last_event_at", "changed_at", *COUNT_NAMES, "standing", "position")
 TYPES = ("text", "text", "text", "boolean", "text", "text", "text", "text", "text",
          *("integer" for _ in COUNT_NAMES), "text", "bigint")
-PROJECTION_ERROR = "projection_error"
 
 CREATE = [
     "CREATE TABLE IF NOT EXISTS email_status ("
@@ -134,7 +134,10 @@ class EmailStatusView:
         (an address with no row yet gets one, with what is known of it)."""
         key = str(originator)
         row = self._load(cur, {key}).get(key)
-        if row is None:
+        if row is not None:  # the quarantine names the address for operators and reads
+            cur.execute("UPDATE projection_quarantine SET address = ? WHERE originator_id = ? "
+                        "AND address IS NULL", (row.address, key))
+        else:
             cur.execute("SELECT address FROM projection_quarantine WHERE originator_id = ?",
                         (key,))
             found = cur.fetchone()
@@ -182,15 +185,21 @@ class EmailStatusView:
     def _load(self, cur: Cursor, keys: set[str]) -> dict[str, StatusRow]:
         found: dict[str, StatusRow] = {}
         ordered = sorted(keys)
-        for i in range(0, len(ordered), 500):
-            chunk = ordered[i:i + 500]
-            cur.execute(
-                "SELECT address_id, address, standing, changed_at, position FROM email_status "
-                f"WHERE address_id IN ({','.join('?' * len(chunk))})", chunk)
-            for key, address, standing_json, changed_at, position in cur.fetchall():
-                standing = load_standing(json.loads(standing_json))
-                found[key] = StatusRow(key, address, standing, verdict(standing, self.policy),
-                                       changed_at, position)
+        select = "SELECT address_id, address, standing, changed_at, position FROM email_status "
+        if cur.dialect == "postgresql":  # one statement text whatever the count
+            cur.execute(select + "WHERE address_id = ANY(%s)", (ordered,))
+            rows = cur.fetchall()
+        else:
+            rows = []
+            for i in range(0, len(ordered), 500):
+                chunk = ordered[i:i + 500]
+                cur.execute(select + f"WHERE address_id IN ({','.join('?' * len(chunk))})",
+                            chunk)
+                rows += cur.fetchall()
+        for key, address, standing_json, changed_at, position in rows:
+            standing = load_standing(json.loads(standing_json))
+            found[key] = StatusRow(key, address, standing, verdict(standing, self.policy),
+                                   changed_at, position)
         return found
 
     def after_commit(self, changes: list[StatusRow]) -> None:

@@ -12,6 +12,8 @@ from domain.policy import COUNT_NAMES, OK
 from domain.redaction import erased_hash
 from projections.message_map import MappedSend
 
+PROJECTION_ERROR = "projection_error"
+
 STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
                    "last_event_at", *COUNT_NAMES)
 
@@ -54,6 +56,8 @@ class StatusReader:
             row = cur.fetchone()
         if row:
             return status_dict(row)
+        if self.quarantined([address]):
+            return {**unknown_status(address), "sendable": False, "reason": PROJECTION_ERROR}
         blocks = self.erased_blocks([address])
         if address not in blocks:
             return unknown_status(address)
@@ -81,11 +85,25 @@ class StatusReader:
         return found
 
     def statuses(self, addresses: Sequence[str]) -> dict[str, Known]:
-        """address -> ``Known`` for the known ones (erased blocks included)."""
+        """address -> ``Known`` for the known ones (erased blocks and quarantined addresses
+        with no status row included)."""
         found = self._statuses(addresses)
         missing = [a for a in dict.fromkeys(addresses) if a not in found]
         found.update((a, Known(s, False, "erased"))
                      for a, (s, _) in self.erased_blocks(missing).items())
+        missing = [a for a in missing if a not in found]
+        found.update((a, Known(OK, False, PROJECTION_ERROR)) for a in self.quarantined(missing))
+        return found
+
+    def quarantined(self, addresses: Sequence[str]) -> set[str]:
+        """Those of these addresses a view could not apply (``projections.quarantine``)."""
+        found: set[str] = set()
+        for i in range(0, len(addresses), 900):
+            chunk = list(addresses[i:i + 900])
+            with self.db.read() as cur:
+                cur.execute("SELECT address FROM projection_quarantine WHERE address IN "
+                            f"({','.join('?' * len(chunk))})", chunk)
+                found.update(row[0] for row in cur.fetchall())
         return found
 
     def _statuses(self, addresses: Sequence[str]) -> dict[str, Known]:

@@ -95,6 +95,6 @@ def test_token_errors(client: TestClient, headers: dict) -> None:
 
 def test_health_readiness_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz").json() == {"status": "ready", "quarantined": 0}
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "python_info" in metrics.text
