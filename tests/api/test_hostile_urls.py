@@ -46,10 +46,19 @@ def test_a_search_without_nul_still_works(client: TestClient,
     assert (response.status_code, response.json()["addresses"]) == (200, [])
 
 
-@pytest.mark.parametrize("name", ["a\x00b", "tab\there", "line\nbreak", "rtl\u202eoverride",
-                                  "zero\u200bwidth"])
+@pytest.mark.parametrize("name", ["a\x01b", "bell\x07", "tab\there", "line\nbreak",
+                                  "rtl\u202eoverride", "zero\u200bwidth", "a/b"])
 def test_token_names_must_be_printable(client: TestClient, headers: dict[str, dict[str, str]],
                                        name: str) -> None:
     response = client.post("/v1/tokens", headers=headers["admin"],
                            json={"role": "viewer", "name": name})
     assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_name")
+
+
+def test_a_nul_in_a_token_name_never_reaches_the_store(client: TestClient,
+                                                       headers: dict[str, dict[str, str]]
+                                                       ) -> None:
+    """JSON bodies are made storable first (``api/storable.py``): NUL arrives as U+FFFD."""
+    response = client.post("/v1/tokens", headers=headers["admin"],
+                           json={"role": "viewer", "name": "a\x00b"})
+    assert response.status_code == 201 and response.json()["name"] == "a\ufffdb"
