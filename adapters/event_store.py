@@ -13,6 +13,10 @@ library's own table layout on a cursor of ``adapters.sql``:
   ``BEGIN IMMEDIATE`` already makes writers take turns.
 
 Only the latest snapshot of an aggregate is kept (older ones are deleted with the insert).
+
+``report_keys`` indexes the idempotency key of every report recorded in the last
+``domain.seen.WINDOW`` (import keys for good), written with the events: a write asks it
+which of a batch's keys are already recorded instead of carrying that memory in snapshots.
 """
 
 from __future__ import annotations
@@ -89,6 +93,57 @@ class SqlEventStore:
             cur.execute(f"INSERT INTO {self.snapshots} VALUES (?, ?, ?, ?)",
                         (key, s.originator_version, s.topic, s.state))
 
+    # -- the report index ----------------------------------------------------------------------
+
+    def create_report_index(self, cur: Cursor) -> None:
+        cur.execute("CREATE TABLE IF NOT EXISTS report_keys (address_id TEXT NOT NULL, "
+                    "key TEXT NOT NULL, recorded_at TEXT NOT NULL, permanent BOOLEAN NOT NULL, "
+                    "PRIMARY KEY (address_id, key))")
+        cur.execute("CREATE INDEX IF NOT EXISTS report_keys_recorded ON report_keys "
+                    "(recorded_at) WHERE NOT permanent")
+
+    def index_reports(self, cur: Cursor, rows: Sequence[tuple[str, str, str, bool]]) -> None:
+        """``(address_id, key, recorded_at, permanent)`` rows, one statement."""
+        if not rows:
+            return
+        head = "INSERT INTO report_keys (address_id, key, recorded_at, permanent) "
+        if self._pg:
+            cur.execute(head + "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], "
+                        "%s::boolean[]) ON CONFLICT DO NOTHING",
+                        [list(column) for column in zip(*rows, strict=True)])
+        else:
+            cur.executemany(head + "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+
+    def recorded(self, cur: Cursor, pairs: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which ``(address_id, key)`` pairs the index holds, one statement (per 400 on
+        SQLite)."""
+        ordered = sorted(pairs)
+        if not ordered:
+            return set()
+        if self._pg:
+            cur.execute("SELECT r.address_id, r.key FROM report_keys r JOIN "
+                        "unnest(%s::text[], %s::text[]) AS p(address_id, key) "
+                        "ON r.address_id = p.address_id AND r.key = p.key",
+                        ([a for a, _ in ordered], [k for _, k in ordered]))
+            return {(a, k) for a, k in cur.fetchall()}
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(ordered), 400):
+            chunk = ordered[start:start + 400]
+            cur.execute("SELECT address_id, key FROM report_keys WHERE (address_id, key) IN "
+                        f"(VALUES {','.join('(?, ?)' for _ in chunk)})",
+                        [v for pair in chunk for v in pair])
+            found.update((a, k) for a, k in cur.fetchall())
+        return found
+
+    def forget_reports(self, cur: Cursor, address_id: str | None = None,
+                       before: str | None = None) -> None:
+        """Drop one address's keys (an erasure), or the keys recorded before ``before``."""
+        if address_id is not None:
+            cur.execute("DELETE FROM report_keys WHERE address_id = ?", (address_id,))
+        elif before is not None:
+            cur.execute("DELETE FROM report_keys WHERE NOT permanent AND recorded_at < ?",
+                        (before,))
+
     def drop_snapshots(self, cur: Cursor, originator_id: UUID) -> None:
         """Forget an aggregate's snapshots (an erasure: they hold its personal data)."""
         cur.execute(f"DELETE FROM {self.snapshots} WHERE originator_id = ?",
@@ -103,17 +158,21 @@ class SqlEventStore:
             return {}
         rows: list[Any] = []
         if self._pg:
+            # LATERAL, so each aggregate's events are an index range scan that starts after
+            # its snapshot (a plain join reads the whole history before filtering it).
             cur.execute(
-                "WITH snap AS (SELECT DISTINCT ON (originator_id) originator_id, "
-                f"originator_version, topic, state FROM {self.snapshots} "
-                "WHERE originator_id = ANY(%s::uuid[]) "
-                "ORDER BY originator_id, originator_version DESC) "
-                "SELECT 1 AS kind, originator_id, originator_version, topic, state FROM snap "
-                "UNION ALL SELECT 0, e.originator_id, e.originator_version, e.topic, e.state "
-                f"FROM {self.events} e LEFT JOIN snap s ON s.originator_id = e.originator_id "
-                "WHERE e.originator_id = ANY(%s::uuid[]) "
-                "AND e.originator_version > COALESCE(s.originator_version, 0) "
-                "ORDER BY 2, 1 DESC, 3", (list(ids), list(ids)))
+                "SELECT k.kind, i.id, k.originator_version, k.topic, k.state "
+                "FROM unnest(%s::uuid[]) AS i(id) "
+                "LEFT JOIN LATERAL (SELECT originator_version AS version FROM "
+                f"{self.snapshots} WHERE originator_id = i.id "
+                "ORDER BY originator_version DESC LIMIT 1) s ON true "
+                "JOIN LATERAL ("
+                "SELECT 1 AS kind, originator_version, topic, state FROM "
+                f"{self.snapshots} WHERE originator_id = i.id AND originator_version = s.version "
+                "UNION ALL SELECT 0, originator_version, topic, state FROM "
+                f"{self.events} WHERE originator_id = i.id "
+                "AND originator_version > COALESCE(s.version, 0)) k ON true "
+                "ORDER BY 2, 1 DESC, 3", (list(ids),))
             rows = cur.fetchall()
         else:
             ordered = sorted(_sqlite_id(i) for i in ids)

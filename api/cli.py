@@ -20,7 +20,7 @@ from api.services import Services, build_services
 from api.settings import Settings
 from api.tokens import TokenError
 from domain.errors import LedgerError
-from projections.event_json import event_dict
+from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
 
 app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
@@ -125,7 +125,7 @@ def history(address: str) -> None:
     with services() as built:
         normalized = normalize_address(address)
         for event in built.ledger.history(normalized):
-            sys.stdout.write(json.dumps(event_dict(event, normalized)) + "\n")
+            sys.stdout.write(json.dumps(history_dict(event, normalized)) + "\n")
 
 
 @app.command()

@@ -155,10 +155,31 @@ def what_if(
         csv_file: Annotated[typer.FileTextWrite | None, typer.Option(
             "--csv", help="write the addresses that would change here")] = None,
         chart: Annotated[str | None, typer.Option(
-            help="PNG of daily blocked counts, current vs proposed")] = None) -> None:
+            help="PNG of daily blocked counts, current vs proposed")] = None,
+        classify: Annotated[bool, typer.Option(
+            "--classify", help="replay every bounce under today's classifier (SPEC 3.1) and "
+            "list the addresses blocked today that it would not block")] = False,
+        apply: Annotated[bool, typer.Option(
+            "--apply", help="with --classify: reset those addresses, with the reason, after "
+            "confirmation")] = False,
+        yes: Annotated[bool, typer.Option("--yes", help="do not ask before --apply")] = False,
+        actor: Annotated[str | None, typer.Option(
+            help="who resets, with --apply (default: the OS user)")] = None) -> None:
     """Replay the whole ledger under other policy settings (writes nothing) and report which
-    addresses would change status. Unset options keep the current settings."""
+    addresses would change status. Unset options keep the current settings. With
+    --classify, replay under the bounce classifier instead (--apply records resets)."""
     moment = _instant(at) if at else datetime.now(UTC)
+    if apply and not classify:
+        fail("--apply goes with --classify (a threshold what-if only reports)", 2)
+    if classify:
+        if any(v is not None for v in (soft_bounce_limit, window_days, grace_days,
+                                       complaint_limit, chart)):
+            fail("--classify replays under the current settings; try other thresholds in a "
+                 "separate what-if", 2)
+        from api.cli_reclassify import what_if_classify
+
+        what_if_classify(moment, csv_file, apply, yes, actor)
+        return
     with services() as built:
         proposed = _proposed(built, soft_bounce_limit, window_days, grace_days,
                              complaint_limit)

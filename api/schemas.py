@@ -97,6 +97,7 @@ class HistoryEvent(BaseModel):
     occurred_at: str | None
     recorded_at: str | None
     data: dict[str, object]
+    explanation: str | None = None
 
 
 class HistoryPage(BaseModel):

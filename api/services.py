@@ -35,6 +35,7 @@ from projections.pipeline import Pipeline, Reaction
 from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
+from projections.sender_rejections import SenderRejectionsView
 from projections.senders import SenderReader, SenderRules, SendersView
 from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
 
@@ -76,7 +77,8 @@ class Services:
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
         if self.follower is None:
-            also: list[Callable[[], object]] = [self.quarantined]
+            also: list[Callable[[], object]] = [self.quarantined,
+                                                self.ledger.store.prune_reports]  # type: ignore[attr-defined]
             if self.mirror is not None:
                 also.append(self.mirror.sync)
             self.follower = Follower(self.projector, interval, also)
@@ -195,7 +197,8 @@ def build_services(settings: Settings) -> Services:
     message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
     senders_view = SendersView()
     keys = SqlKeyStore(open_database(url, pool_size=4))
-    path = WritePath(db, keys, [status_view, ProfilesView(), message_map, senders_view],
+    path = WritePath(db, keys, [status_view, ProfilesView(), message_map, senders_view,
+                                SenderRejectionsView()],
                      observers=[mirror.observe] if mirror else [],
                      reactions=[SenderRules(senders_view, SenderPolicy())],
                      outage_budget_s=settings.store_outage_budget_s)
@@ -205,8 +208,10 @@ def build_services(settings: Settings) -> Services:
     erased.append(lambda _address, _id: db.checkpoint())
     with schema_lock(url):
         ledger = build_ledger(settings, url, path, erased)
-        projector = ledger.store.projector  # type: ignore[attr-defined]
+        pipeline: Pipeline = ledger.store  # type: ignore[assignment]
+        projector = pipeline.projector
         projector.create_tables()
+        pipeline.create_tables()
         marks.create()
         tokens = TokenStore(db)
         tokens.create_table()

@@ -9,7 +9,7 @@ import platform
 import sys
 from datetime import UTC, datetime
 
-from bench import analytics, auth, ingest, ledger, send_path, status_checks
+from bench import analytics, auth, classify, ingest, ledger, send_path, status_checks
 
 KINDS = ("sqlite", "postgresql")
 BENCHES = {
@@ -18,6 +18,7 @@ BENCHES = {
     "status_checks": lambda n: status_checks.run(10_000, 5.0 if n >= 1000 else 2.0),
     "sns_ingest": lambda n: [ingest.run(k, 3 * n) for k in KINDS],
     "send_path": lambda n: [send_path.run(k, max(20, n // 10)) for k in KINDS],
+    "classifier": lambda n: classify.run(n),
     # Token lookup per request (no cache: revocation holds at once in every process).
     "auth": lambda n: [auth.run(k, 2 * n) for k in KINDS],
     # Rebuild and export of 1M events (100k with --quick; --events N to choose).

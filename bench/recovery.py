@@ -10,6 +10,7 @@ came.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -123,7 +124,7 @@ def restart_under_load(base: str, signer: Signer, pg: OwnPostgres, *, count: int
     finished = time.monotonic()
     ordered = sorted(ok_times)
     after = [t for t in ordered if t >= accepting]
-    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b >= restart_began]
+    gaps = [b - a for a, b in itertools.pairwise(ordered) if b >= restart_began]
     return {"addresses": addresses, "notifications": count, "posts": attempts[0],
             "restart_s": round(accepting - restart_began, 2),
             "longest_without_2xx_s": round(max(gaps, default=0.0), 2),

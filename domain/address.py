@@ -41,7 +41,17 @@ class Address(Aggregate):
             return result
 
     class Snapshot(LibrarySnapshot):
-        """The aggregate's state at a version; sealed with the address's key like its events."""
+        """The aggregate's state at a version; sealed with the address's key like its events.
+
+        It leaves out the memory of seen reports: the write path reads that from the report
+        index in its own transaction (``Batch.recorded``), so a snapshot stays small however
+        many reports an address receives."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            snapshot.state["seen"] = SeenReports()
+            return snapshot
 
     @staticmethod
     def create_id(address: str) -> UUID:
@@ -110,30 +120,106 @@ class Address(Aggregate):
         self, *, permanent: bool, message_id: str | None, feedback_id: str,
         bounce_type: str, bounce_subtype: str, diagnostic: str | None, status_code: str | None,
         action: str | None, reporting_mta: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
+        occurred_at: datetime, source: str, failure_class: str | None = None,
+        rule: str | None = None,
     ) -> bool:
-        """Record a hard (``permanent``) or soft bounce once per SES feedback id."""
+        """Record a hard (``permanent``) or soft bounce of the recipient once per SES
+        feedback id, with the class and rule the classifier gave it (SPEC §3.1)."""
         if report_key("feedback", feedback_id) in self.seen:
             return False
         record = self._hard_bounced if permanent else self._soft_bounced
         record(
             message_id, feedback_id, bounce_type, bounce_subtype, diagnostic, status_code,
-            action, reporting_mta, sender, occurred_at, source,
+            action, reporting_mta, sender, occurred_at, source, failure_class, rule,
         )
         return True
 
-    @event("HardBounced")
+    class HardBounced(Event):
+        """The recipient's mailbox refused mail permanently. Version 2 adds the class and
+        rule of SPEC §3.1; a version 1 event (recorded before the classifier) has neither
+        and keeps the meaning it had: a hard bounce of the recipient."""
+
+        class_version = 2
+        message_id: str | None
+        feedback_id: str
+        bounce_type: str
+        bounce_subtype: str
+        diagnostic: str | None
+        status_code: str | None
+        action: str | None
+        reporting_mta: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+        failure_class: str | None
+        rule: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["failure_class"] = None
+            state["rule"] = None
+
+    class SoftBounced(Event):
+        """The recipient's mailbox refused mail for now (version 2: as ``HardBounced``)."""
+
+        class_version = 2
+        message_id: str | None
+        feedback_id: str
+        bounce_type: str
+        bounce_subtype: str
+        diagnostic: str | None
+        status_code: str | None
+        action: str | None
+        reporting_mta: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+        failure_class: str | None
+        rule: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["failure_class"] = None
+            state["rule"] = None
+
+    @event(HardBounced)
     def _hard_bounced(
         self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
         diagnostic: str | None, status_code: str | None, action: str | None,
         reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
+        failure_class: str | None, rule: str | None,
     ) -> None:
         self.seen.add(report_key("feedback", feedback_id))
 
-    @event("SoftBounced")
+    @event(SoftBounced)
     def _soft_bounced(
         self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
         diagnostic: str | None, status_code: str | None, action: str | None,
+        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
+        failure_class: str | None, rule: str | None,
+    ) -> None:
+        self.seen.add(report_key("feedback", feedback_id))
+
+    def record_sender_rejected(
+        self, *, message_id: str | None, feedback_id: str, bounce_type: str,
+        bounce_subtype: str, failure_class: str, rule: str, status_code: str | None,
+        diagnostic: str | None, reporting_mta: str | None, sender: str | None,
+        occurred_at: datetime, source: str,
+    ) -> bool:
+        """The receiving server refused the *sender* (SPEC §3.1): recorded on the address
+        for its history, charged to the sender; the recipient's status does not change.
+        Once per SES feedback id, like the bounces."""
+        if report_key("feedback", feedback_id) in self.seen:
+            return False
+        self._sender_rejected(message_id, feedback_id, bounce_type, bounce_subtype,
+                              failure_class, rule, status_code, diagnostic, reporting_mta,
+                              sender, occurred_at, source)
+        return True
+
+    @event("SenderRejected")
+    def _sender_rejected(
+        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
+        failure_class: str, rule: str, status_code: str | None, diagnostic: str | None,
         reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
     ) -> None:
         self.seen.add(report_key("feedback", feedback_id))
@@ -291,6 +377,12 @@ class Address(Aggregate):
         self.erased = True
         self.seen = SeenReports()
 
+    def recall(self, keys: Any) -> None:
+        """Take the memory of seen reports from the store's report index (the write path
+        loads it for the keys of a batch; snapshots leave it out). Not a change: an index of
+        what the events already say."""
+        self.seen = SeenReports.recalled(keys)
+
     def register_again(self, *, address: str) -> None:
         """A new fact about an erased address starts a new, readable, part of its history."""
         if self.erased:
@@ -300,3 +392,22 @@ class Address(Aggregate):
     def _registered_again(self, address: str) -> None:
         self.address = address
         self.erased = False
+
+
+def report_key_of(event: Any) -> str | None:
+    """The idempotency key an event records (the key its body adds to ``seen``), for the
+    report index the write path keeps beside the events."""
+    if isinstance(event, Address.MessageSent):  # type: ignore[attr-defined]
+        return report_key("sent", event.message_id)
+    if isinstance(event, Address.Delivered):  # type: ignore[attr-defined]
+        return report_key("delivery", event.message_id)
+    if isinstance(event, Address.HardBounced | Address.SoftBounced  # type: ignore[attr-defined]
+                  | Address.Complained | Address.SenderRejected):  # type: ignore[attr-defined]
+        return report_key("feedback", event.feedback_id)
+    if isinstance(event, Address.DeliveryDelayed):  # type: ignore[attr-defined]
+        return report_key("delay", f"{event.message_id}@{event.occurred_at.isoformat()}")
+    if isinstance(event, Address.Rejected):  # type: ignore[attr-defined]
+        return report_key("reject", event.message_id)
+    if isinstance(event, Address.Suppressed) and event.source == "import":  # type: ignore[attr-defined]
+        return report_key("import", event.reason)
+    return None

@@ -16,7 +16,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoder
 
-from domain.address import Address
+from domain.address import Address, report_key
 from domain.addresses import address_id
 from domain.errors import AddressNotFound, ConsentRequired, ErasureUnavailable, InvalidCommand
 from domain.policy import COMPLAINED, Policy, Standing, Verdict, fold, grace_expired, verdict
@@ -34,6 +34,7 @@ class Batch(Protocol):
     """One write transaction of the store."""
 
     def load(self, ids: Collection[UUID]) -> Mapping[UUID, Aggregate]: ...
+    def recorded(self, keys: Collection[tuple[UUID, str]]) -> set[tuple[UUID, str]]: ...
     def save(self, aggregates: Sequence[Aggregate]) -> None: ...
     def standing(self, originator: UUID, policy: Policy) -> Standing: ...
     def shred(self, originator: UUID) -> None: ...
@@ -80,7 +81,8 @@ class Ledger(Application[UUID]):
 
     def record(self, *reports: Report) -> list[bool]:
         """Store reports in one transaction; ``False`` marks a duplicate that changed nothing."""
-        return self.apply_commands([(r.address, r.apply_to) for r in reports])
+        return self.apply_commands([(r.address, r.apply_to) for r in reports],
+                                   keys=[(r.address, r.key) for r in reports if r.key])
 
     def reset(self, address: str, *, actor: str, reason: str, consent: str | None,
               is_admin: bool, occurred_at: datetime, source: str) -> None:
@@ -117,8 +119,11 @@ class Ledger(Application[UUID]):
             return lambda agg: agg.suppress(actor=actor, reason=reason, occurred_at=occurred_at,
                                             source="import")
 
-        return self.apply_commands([(address, command(_required(reason, "reason")))
-                                    for address, reason in entries])
+        commands = [(address, command(_required(reason, "reason")))
+                    for address, reason in entries]
+        return self.apply_commands(commands, keys=[
+            (address, report_key("import", _required(reason, "reason")))
+            for address, reason in entries])
 
     def escalate(self, address: str, *, now: datetime, source: str = "job") -> bool:
         """Turn a soft-bounce streak older than the grace period into ``bounced``.
@@ -193,12 +198,16 @@ class Ledger(Application[UUID]):
         return erased
 
     def apply_commands(self, commands: Sequence[tuple[str, Command]], *,
-                       revive: bool = True) -> list[bool]:
+                       revive: bool = True,
+                       keys: Sequence[tuple[str, str]] = ()) -> list[bool]:
         """Run commands on their aggregates and save them all in one transaction.
 
-        A command on an erased address first records ``RegisteredAgain`` (unless ``revive``
-        is false): the new facts must name the address again for the views."""
-        return self.store.run(lambda batch: _apply(batch, commands, revive))
+        ``keys`` are the ``(address, report key)`` pairs the commands may record: which of
+        them are already recorded is read from the store's report index, once for the batch
+        (the aggregates' snapshots do not carry that memory). A command on an erased address
+        first records ``RegisteredAgain`` (unless ``revive`` is false): the new facts must
+        name the address again for the views."""
+        return self.store.run(lambda batch: _apply(batch, commands, revive, keys))
 
     def judge_sender(self, name: str, judgement: Judgement, *, occurred_at: datetime) -> bool:
         """Move a sender to the state the rules give (a pause waits for an admin)."""
@@ -266,17 +275,24 @@ def sealing_ids(aggregates: Sequence[Aggregate], events: Sequence[Any]) -> set[U
     return ids
 
 
-def _apply(batch: Batch, commands: Sequence[tuple[str, Command]], revive: bool) -> list[bool]:
+def _apply(batch: Batch, commands: Sequence[tuple[str, Command]], revive: bool,
+           keys: Sequence[tuple[str, str]]) -> list[bool]:
     loaded = batch.load({address_id(address) for address, _ in commands})
+    recorded: dict[UUID, list[str]] = {}
+    for originator, key in batch.recorded({(address_id(a), k) for a, k in keys}) if keys else ():
+        recorded.setdefault(originator, []).append(key)
     aggregates: dict[str, Address] = {}
     touched: set[str] = set()
     results = []
     for address, command in commands:
         if address not in aggregates:
             found = loaded.get(address_id(address))
-            aggregates[address] = found if isinstance(found, Address) else Address(address=address)
+            agg = found if isinstance(found, Address) else Address(address=address)
+            if keys:
+                agg.recall(recorded.get(agg.id, ()))
             if revive:
-                aggregates[address].register_again(address=address)
+                agg.register_again(address=address)
+            aggregates[address] = agg
         results.append(command(aggregates[address]))
         if results[-1]:
             touched.add(address)

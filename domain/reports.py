@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from domain.address import Address
+from domain.address import Address, report_key
+from domain.failure_classes import MAILBOX_FULL, Classification, classify
 from domain.text import storable
 
 
@@ -38,6 +39,11 @@ class Sent(_StorableText):
     sender: str | None = None
     profile_id: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("sent", self.message_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_sent(
             message_id=self.message_id, sender=self.sender, profile_id=self.profile_id,
@@ -56,6 +62,11 @@ class Blocked(_StorableText):
     reason: str | None = None
     sender: str | None = None
     profile_id: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return None
 
     def apply_to(self, agg: Address) -> bool:
         return agg.record_send_blocked(
@@ -76,6 +87,11 @@ class Delivery(_StorableText):
     reporting_mta: str | None = None
     smtp_response: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("delivery", self.message_id)
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_delivery(
             message_id=self.message_id, sender=self.sender, reporting_mta=self.reporting_mta,
@@ -85,7 +101,10 @@ class Delivery(_StorableText):
 
 @dataclass(frozen=True)
 class Bounce(_StorableText):
-    """A bounce; ``bounce_type`` Permanent is a hard bounce, anything else a soft one."""
+    """A bounce of one recipient. The classifier (SPEC §3.1) decides which fact it is: a
+    refusal of the sender (``SenderRejected``: the recipient's status is untouched), a
+    full mailbox (a soft bounce, whatever SES's type), or a hard (SES ``Permanent``) or
+    soft bounce of the recipient as before."""
 
     address: str
     feedback_id: str
@@ -102,15 +121,38 @@ class Bounce(_StorableText):
 
     @property
     def permanent(self) -> bool:
+        """What SES said (``Permanent``); ``apply_to`` decides what the ledger records."""
         return self.bounce_type == "Permanent"
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("feedback", self.feedback_id)
+
+    @property
+    def classification(self) -> Classification:
+        return classify(self.bounce_type, self.bounce_subtype, self.status_code,
+                        self.diagnostic)
+
     def apply_to(self, agg: Address) -> bool:
+        found = self.classification
+        if found.sender_side:
+            return agg.record_sender_rejected(
+                message_id=self.message_id, feedback_id=self.feedback_id,
+                bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
+                failure_class=found.failure_class, rule=found.rule,
+                status_code=self.status_code, diagnostic=self.diagnostic,
+                reporting_mta=self.reporting_mta, sender=self.sender,
+                occurred_at=self.occurred_at, source=self.source,
+            )
         return agg.record_bounce(
-            permanent=self.permanent, message_id=self.message_id, feedback_id=self.feedback_id,
+            permanent=self.permanent and found.failure_class != MAILBOX_FULL,
+            message_id=self.message_id, feedback_id=self.feedback_id,
             bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
             diagnostic=self.diagnostic, status_code=self.status_code, action=self.action,
             reporting_mta=self.reporting_mta, sender=self.sender,
             occurred_at=self.occurred_at, source=self.source,
+            failure_class=found.failure_class, rule=found.rule,
         )
 
 
@@ -127,6 +169,11 @@ class Complaint(_StorableText):
     message_id: str | None = None
     user_agent: str | None = None
     sender: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("feedback", self.feedback_id)
 
     def apply_to(self, agg: Address) -> bool:
         return agg.record_complaint(
@@ -152,6 +199,11 @@ class Delay(_StorableText):
     reporting_mta: str | None = None
     sender: str | None = None
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("delay", f"{self.message_id}@{self.occurred_at.isoformat()}")
+
     def apply_to(self, agg: Address) -> bool:
         return agg.record_delivery_delayed(
             message_id=self.message_id, delay_type=self.delay_type,
@@ -171,6 +223,11 @@ class Rejection(_StorableText):
     source: str
     reason: str | None = None
     sender: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return report_key("reject", self.message_id)
 
     def apply_to(self, agg: Address) -> bool:
         return agg.record_rejected(

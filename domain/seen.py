@@ -1,12 +1,15 @@
 """The idempotency memory of one address: which reports it has already recorded.
 
 SNS and SQS redeliver a message only for a bounded time: SQS keeps a message at most 14 days
-from when it was first queued (a dead-letter redrive keeps that original age), and SNS HTTPS
-retries end within hours. A report key therefore only needs remembering for ``WINDOW`` after
-the event that recorded it (its *recorded* time, our clock, not the time SES says it
-happened: a caller may claim any ``sent_at``). Older keys are forgotten, so an address's state
-stays bounded however long its history grows. Import keys (``import:<reason>``) are kept for
-good: re-running an import file months later must still change nothing.
+from when it was first queued (a dead-letter queue keeps that original age), and SNS HTTPS
+retries end within days at most (100 retries of at most an hour). A redelivery therefore comes
+at most 14 days after the first delivery, which is before we first recorded it; so a report
+key only needs remembering for ``WINDOW`` (15 days, a day of margin for clocks) after the
+event that recorded it — its *recorded* time, our clock, not the time SES says it happened (a
+caller may claim any ``sent_at``). Older keys are forgotten, so an address's state stays
+bounded (by its mail rate times the window) however long its history grows. Import keys
+(``import:<reason>``) are kept for good: re-running an import file months later must still
+change nothing.
 
 Keys are stamped and pruned by ``Address.Event.mutate`` with the event's own timestamp, so a
 replay of the stored events (or a snapshot plus the events after it) gives the same memory.
@@ -14,12 +17,13 @@ replay of the stored events (or a snapshot plus the events after it) gives the s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
-WINDOW = timedelta(days=30)
+WINDOW = timedelta(days=15)
 _PERMANENT = "import:"
 
 
@@ -31,6 +35,17 @@ class SeenReports:
         self._stamped: dict[str, datetime | None] = dict(stamped or {})
         self._permanent: set[str] = set(permanent or ())
         self._pending: list[str] = []
+
+    @classmethod
+    def recalled(cls, keys: Iterable[str]) -> SeenReports:
+        """A memory holding ``keys`` (read from the report index), each as if just recorded."""
+        seen = cls()
+        for key in keys:
+            if key.startswith(_PERMANENT):
+                seen._permanent.add(key)
+            else:
+                seen._stamped[key] = None
+        return seen
 
     def __contains__(self, key: object) -> bool:
         return key in self._stamped or key in self._permanent
@@ -62,7 +77,7 @@ class SeenReports:
         horizon = recorded_at - WINDOW
         while self._stamped:
             first, at = next(iter(self._stamped.items()))
-            if at is None or at >= horizon:
+            if at is None or at >= horizon:  # None: recalled from the index, recent
                 break
             del self._stamped[first]
 
@@ -71,13 +86,21 @@ class SeenReports:
 
 
 class SeenReportsAsDict(Transcoding):
-    """Stores ``SeenReports`` in snapshots (the library's JSON transcoder)."""
+    """Stores ``SeenReports`` in snapshots (the library's JSON transcoder) as flat lists —
+    keys, then their times as ISO text — so a snapshot with thousands of keys decodes with
+    no per-key object hook."""
 
     type = SeenReports
     name = "seen_reports"
 
     def encode(self, obj: SeenReports) -> dict[str, Any]:
-        return obj.state()
+        stamped = obj.state()["stamped"]
+        return {"keys": list(stamped),
+                "at": [at.isoformat() if at else None for at in stamped.values()],
+                "permanent": obj.state()["permanent"]}
 
     def decode(self, data: dict[str, Any]) -> SeenReports:
-        return SeenReports(data["stamped"], data["permanent"])
+        parse = datetime.fromisoformat
+        return SeenReports({key: parse(at) if at else None
+                            for key, at in zip(data["keys"], data["at"], strict=True)},
+                           data["permanent"])

@@ -15,6 +15,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidCommand
+from domain.rejection_alerts import RULE as REJECTIONS_RULE
+from domain.rejection_alerts import RejectionAlert
 
 ACTIVE, WARNED, PAUSED = "active", "warned", "paused"
 SENDER_NAMESPACE = uuid5(NAMESPACE_URL, "bounceledger:sender")
@@ -62,8 +64,11 @@ class Judgement:
     detail: str | None = None
 
 
-def judge(week: Volume, hour: Volume, policy: SenderPolicy) -> Judgement:
-    """The state the rules give a sender for its last 7 days and its busiest recent hour."""
+def judge(week: Volume, hour: Volume, policy: SenderPolicy,
+          rejections: RejectionAlert | None = None) -> Judgement:
+    """The state the rules give a sender for its last 7 days and its busiest recent hour;
+    a spike of sender-side rejections (``domain.rejection_alerts``) warns when nothing
+    stronger applies."""
     if week.virus_complaints:
         return Judgement(PAUSED, "virus_complaint", "a recipient reported a virus")
     if hour.hard_bounces >= policy.burst_hard_bounces and (
@@ -76,7 +81,10 @@ def judge(week: Volume, hour: Volume, policy: SenderPolicy) -> Judgement:
         return judged
     complaint = _rate(week.complaint_rate, week.sent >= policy.min_sends_for_complaint_rate,
                       policy.complaint_warn, policy.complaint_pause, "complaint_rate")
-    return complaint if complaint.state != ACTIVE else judged
+    judged = complaint if complaint.state != ACTIVE else judged
+    if judged.state == ACTIVE and rejections is not None:
+        return Judgement(WARNED, REJECTIONS_RULE, rejections.message)
+    return judged
 
 
 def _rate(rate: float, counts: bool, warn: float, pause: float, rule: str) -> Judgement:

@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.failure_classes import classify, describe
 from domain.redaction import ERASED, Redacted, event_type
 from projections.base import iso
+
+BOUNCE_EVENTS = frozenset({"HardBounced", "SoftBounced", "SenderRejected"})
 
 _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at"}
 
@@ -41,3 +44,24 @@ def event_dict(event: Any, address: str | None, position: int | None = None) -> 
         "data": data,
     })
     return record
+
+
+def explanation(event: Any) -> str | None:
+    """Who failed, in plain words, for a bounce (SPEC §3.1): the class the event carries; for
+    one recorded before the classifier, what it counted as then and what the classifier
+    would say now (``what-if --classify`` lists those it would not have blocked)."""
+    kind = type(event).__name__
+    if kind not in BOUNCE_EVENTS or isinstance(event, Redacted):
+        return None
+    failure_class = getattr(event, "failure_class", None)
+    if failure_class is not None:
+        return describe(failure_class, getattr(event, "rule", None))
+    counted = "a hard bounce" if kind == "HardBounced" else "a soft bounce"
+    now = classify(event.bounce_type, event.bounce_subtype, event.status_code, event.diagnostic)
+    return (f"Recorded before bounces were classified, and counted against the recipient as "
+            f"{counted}. The classifier would now say: {now.words}")
+
+
+def history_dict(event: Any, address: str | None) -> dict[str, Any]:
+    """``event_dict`` with the plain-words ``explanation`` (history, not exports)."""
+    return {**event_dict(event, address), "explanation": explanation(event)}

@@ -30,8 +30,9 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -42,14 +43,17 @@ from eventsourcing.persistence import Mapper, RecordConflictError
 from adapters.event_store import Loaded, SqlEventStore
 from adapters.shredding import SqlKeyStore
 from adapters.sql import CommitUncertain, Cursor, Database, StoreUnavailable
+from domain.address import report_key_of
 from domain.ledger import sealing_ids
 from domain.policy import Policy, Standing, fold
-from projections.base import Applied, Positioned, Projector, ViewFailed
+from domain.seen import WINDOW
+from projections.base import Applied, Positioned, Projector, ViewFailed, iso
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 12
+INDEX_ROW = "~report_keys"  # in projection_tracking: the report index has been filled
 Reaction = Callable[["Batch", Applied], None]
 AfterCommit = Callable[["Batch"], None]
 
@@ -89,6 +93,12 @@ class Batch:
                 self._bases[originator] = self._snapshot_version(loaded)
         return found
 
+    def recorded(self, keys: Collection[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
+        """Which ``(aggregate, report key)`` pairs are already recorded (the report index)."""
+        self._begin()
+        found = self.pipeline.events.recorded(self.cur, {(str(o), k) for o, k in keys})
+        return {(UUID(o), k) for o, k in found}
+
     def save(self, aggregates: Sequence[Aggregate]) -> None:
         """Append the aggregates' pending events (and any snapshot due) to this transaction."""
         self._begin()
@@ -99,6 +109,7 @@ class Batch:
         mapper = self.pipeline.mapper
         stored = [mapper.to_stored_event(event) for event in pending]
         positions = self.pipeline.events.insert(self.cur, stored)
+        self.pipeline.events.index_reports(self.cur, _report_rows(pending))
         if self.first_saved is None:
             self.first_saved = (pending[0].originator_id, pending[0].originator_version)
         self.pipeline.events.put_snapshots(self.cur, [
@@ -132,6 +143,7 @@ class Batch:
         self._begin()
         self.pipeline.keys.delete_in(self.cur, originator)
         self.pipeline.events.drop_snapshots(self.cur, originator)
+        self.pipeline.events.forget_reports(self.cur, address_id=str(originator))
         self.keys.pop(str(originator), None)
         self.shredded.append(originator)
 
@@ -212,6 +224,35 @@ class Pipeline:
         self.snapshot_every, self.outage_budget_s = snapshot_every, outage_budget_s
         self.status_view = next((v for v in projector.views if hasattr(v, "standing_in")),
                                 None)
+        self._pruned_at = -float("inf")
+
+    def create_tables(self) -> None:
+        """The report index; the first time, filled from the log (an upgrade from a version
+        that kept that memory in the aggregate)."""
+        with self.db.write() as cur:
+            self.events.create_report_index(cur)
+            cur.execute("SELECT position FROM projection_tracking WHERE name = ?",
+                        (INDEX_ROW,))
+            if cur.fetchone() is not None:
+                return
+            self.events.lock(cur)
+            cutoff = iso(datetime.now(UTC) - WINDOW) or ""
+            position = 0
+            while page := self.events.page(cur, position, 2000):
+                rows = _report_rows(e for _, e in self.projector.decode(page))
+                self.events.index_reports(cur, [r for r in rows if r[3] or r[2] >= cutoff])
+                position = page[-1].id
+            cur.execute("INSERT INTO projection_tracking (name, position) VALUES (?, ?)",
+                        (INDEX_ROW, position))
+
+    def prune_reports(self, every_s: float = 3600.0) -> None:
+        """Forget report keys older than the window (at most once per ``every_s``)."""
+        now = time.monotonic()
+        if now - self._pruned_at < every_s:
+            return
+        self._pruned_at = now
+        with self.db.write() as cur:
+            self.events.forget_reports(cur, before=iso(datetime.now(UTC) - WINDOW))
 
     def run(self, work: Callable[[Batch], T]) -> T:
         """Run ``work`` in one transaction (again on a conflict, a failed view or a short
@@ -279,6 +320,16 @@ class Pipeline:
             self.projector.catch_up()
         for step in self.after_commit:
             step(batch)
+
+
+def _report_rows(events: Iterable[Any]) -> list[tuple[str, str, str, bool]]:
+    rows = []
+    for event in events:
+        key = report_key_of(event)
+        if key is not None:
+            rows.append((str(event.originator_id), key, iso(event.timestamp) or "",
+                         key.startswith("import:")))
+    return rows
 
 
 def _back_off(attempt: int) -> None:

@@ -14,9 +14,11 @@ from typing import Any
 
 from adapters.sql import Cursor, Database
 from domain.ledger import judge_senders
+from domain.rejection_alerts import RejectionPolicy, rejection_alert
 from domain.sender import ACTIVE, PAUSED, Judgement, SenderPolicy, Volume, judge
 from projections.base import Applied, Positioned, insert_rows, iso
 from projections.pipeline import Batch
+from projections.sender_rejections import RejectionReader, rejections_in
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
 CREATE = [
@@ -64,6 +66,11 @@ class SendersView:
         for _, event in events:
             if type(event).__name__ == "SenderStateChanged":
                 self._state(cur, event)
+                continue
+            if type(event).__name__ == "SenderRejected" and event.sender:
+                # Counted by ``SenderRejectionsView``; the rules judge this sender again.
+                latest[event.sender] = max(latest.get(event.sender, event.occurred_at),
+                                           event.occurred_at)
                 continue
             counts = _counts(event)
             if not counts or not getattr(event, "sender", None):
@@ -139,7 +146,7 @@ class SenderReader:
     def names(self) -> list[str]:
         with self.db.read() as cur:
             cur.execute("SELECT sender FROM sender_daily UNION SELECT sender FROM sender_state "
-                        "ORDER BY 1")
+                        "UNION SELECT sender FROM sender_rejections_daily ORDER BY 1")
             return [row[0] for row in cur.fetchall()]
 
     def daily(self, sender: str, first_day: date) -> list[dict[str, Any]]:
@@ -149,13 +156,31 @@ class SenderReader:
                         (sender, first_day.isoformat()))
             return [dict(zip(("day", *COUNTED), row, strict=True)) for row in cur.fetchall()]
 
-    def report(self, sender: str, today: date) -> dict[str, Any]:
-        """State, 7- and 30-day counts and rates, and the last 30 days day by day."""
-        week = self.volume(sender, today - timedelta(days=6), today)
-        month = self.volume(sender, today - timedelta(days=29), today)
+    def report(self, sender: str, today: date, now: datetime | None = None) -> dict[str, Any]:
+        """State, 7- and 30-day counts and rates (sender-side rejections by class beside
+        the bounce and complaint rates), the last 30 days day by day, and the rejection
+        warning of the 24 hours before ``now``."""
+        week_start, month_start = today - timedelta(days=6), today - timedelta(days=29)
+        week = self.volume(sender, week_start, today)
+        month = self.volume(sender, month_start, today)
+        rejections = RejectionReader(self.db)
+        per_day = rejections.per_day(sender, month_start)
         return {"sender": sender, **self.state(sender),
-                "last_7_days": _volume_dict(week), "last_30_days": _volume_dict(month),
-                "daily": self.daily(sender, today - timedelta(days=29))}
+                "last_7_days": {**_volume_dict(week), **rejections.period(
+                    sender, week_start, today, week.sent)},
+                "last_30_days": {**_volume_dict(month), **rejections.period(
+                    sender, month_start, today, month.sent)},
+                "daily": _with_rejections(self.daily(sender, month_start), per_day),
+                **rejections.report(sender, today, now)}
+
+
+def _with_rejections(days: list[dict[str, Any]], per_day: dict[str, int]
+                     ) -> list[dict[str, Any]]:
+    """Day rows with their sender-side rejections; a day with only rejections is a row too."""
+    rows = {row["day"]: row for row in days}
+    for day in per_day.keys() - rows.keys():
+        rows[day] = {"day": day, **dict.fromkeys(COUNTED, 0)}
+    return [{**rows[day], "sender_rejections": per_day.get(day, 0)} for day in sorted(rows)]
 
 
 def _volume_dict(volume: Volume) -> dict[str, Any]:
@@ -169,8 +194,10 @@ class SenderRules:
     """A reaction of the write pipeline: judge each sender whose volume moved in this batch,
     from the counts the batch just wrote, and record a change of state in the same batch."""
 
-    def __init__(self, view: SendersView, policy: SenderPolicy) -> None:
+    def __init__(self, view: SendersView, policy: SenderPolicy,
+                 rejections: RejectionPolicy | None = None) -> None:
         self.view, self.policy = view, policy
+        self.rejections = rejections or RejectionPolicy()
 
     def __call__(self, batch: Batch, applied: Applied) -> None:
         moved: dict[str, datetime] = {}
@@ -183,7 +210,12 @@ class SenderRules:
         cur = batch.cur
         judgements: dict[str, tuple[Judgement, datetime]] = {}
         for sender, (week, hour, state) in _volumes(cur, moved).items():
-            judgement = judge(week, hour, self.policy)
+            # A spike of sender-side rejections (SPEC §3.1) warns when no rate rule applies;
+            # read with this batch's cursor, so this batch's rejections count.
+            alert = rejection_alert(
+                rejections_in(cur, sender, moved[sender], self.rejections.window),
+                self.rejections)
+            judgement = judge(week, hour, self.policy, alert)
             if judgement.state != state and state != PAUSED:
                 judgements[sender] = (judgement, moved[sender])
         if judgements:

@@ -23,20 +23,25 @@ from domain.policy import BOUNCED, SOFT_BOUNCED, Policy, Standing, Verdict, appl
 from projections.base import decode
 
 Progress = Callable[[int, int], None]
+Transform = Callable[[Any], Any]
 SIMULATED = ("SoftBounceEscalated",)
 
 
 class PolicyRun:
     """One policy's replay: every address's standing and verdict, and the blocked count."""
 
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
+    def __init__(self, policy: Policy, transform: Transform | None = None) -> None:
+        self.policy, self.transform = policy, transform
         self.standings: dict[UUID, Standing] = {}
         self.verdicts: dict[UUID, Verdict] = {}
         self.blocked = 0
         self.soft_since: dict[UUID, datetime] = {}
 
     def apply(self, key: UUID, event: Any) -> None:
+        if self.transform is not None and key in self.verdicts:  # never a Registered
+            event = self.transform(event)
+            if event is None:
+                return
         standing = apply(self.standings.get(key) or Standing(), event, self.policy)
         self.standings[key] = standing
         old, new = self.verdicts.get(key), verdict(standing, self.policy)
@@ -67,6 +72,7 @@ class Change:
     address: str
     current: Verdict
     proposed: Verdict
+    key: UUID | None = None
 
 
 @dataclass
@@ -103,9 +109,11 @@ def _events(ledger: Ledger, page_size: int, progress: Progress | None
 
 
 def compare(ledger: Ledger, current: Policy, proposed: Policy, at: datetime,
-            progress: Progress | None = None, page_size: int = 5000) -> Outcome:
-    """Replay every address event recorded up to ``at`` under both policies."""
-    runs = (PolicyRun(current), PolicyRun(proposed))
+            progress: Progress | None = None, page_size: int = 5000,
+            transform: Transform | None = None) -> Outcome:
+    """Replay every address event recorded up to ``at`` under both policies; the proposed
+    run sees each event through ``transform`` (``None`` from it: the event is left out)."""
+    runs = (PolicyRun(current), PolicyRun(proposed, transform))
     names: dict[UUID, str] = {}
     outcome, day = Outcome(at), None
     for _, event in _events(ledger, page_size, progress):
@@ -142,7 +150,7 @@ def _changes(runs: tuple[PolicyRun, PolicyRun], names: dict[UUID, str],
     for key in runs[0].verdicts:
         now, then = runs[0].verdict_at(key, at), runs[1].verdict_at(key, at)
         if now.status != then.status:
-            found.append(Change(names.get(key, str(key)), now, then))
+            found.append(Change(names.get(key, str(key)), now, then, key))
     return sorted(found, key=lambda c: c.address)
 
 

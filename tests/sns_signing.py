@@ -82,15 +82,17 @@ def _stamp(moment: datetime) -> str:
 
 def ses_bounce(address: str, *, feedback_id: str = "", bounce_type: str = "Permanent",
                subtype: str = "General", message_id: str = "ses-msg-1",
-               when: datetime | None = None) -> dict[str, Any]:
+               when: datetime | None = None, status: str = "5.1.1",
+               diagnostic: str = "smtp; 550 5.1.1 user unknown",
+               source: str = "News <news@shop.example>") -> dict[str, Any]:
     stamp = _stamp(when or datetime.now(UTC))
     return {"notificationType": "Bounce",
             "bounce": {"bounceType": bounce_type, "bounceSubType": subtype,
                        "bouncedRecipients": [{"emailAddress": address, "action": "failed",
-                                              "status": "5.1.1",
-                                              "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+                                              "status": status,
+                                              "diagnosticCode": diagnostic}],
                        "timestamp": stamp, "feedbackId": feedback_id or str(uuid.uuid4()),
                        "reportingMTA": "dsn; a1.example.com"},
             "mail": {"timestamp": stamp, "messageId": message_id,
-                     "source": "News <news@shop.example>", "sendingAccountId": "123456789012",
+                     "source": source, "sendingAccountId": "123456789012",
                      "destination": [address]}}

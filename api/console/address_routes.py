@@ -22,7 +22,7 @@ from domain.addresses import address_id
 from domain.errors import LedgerError
 from domain.policy import COMPLAINED, COUNT_NAMES, SUPPRESSED
 from projections.address_list import AddressList, ListQuery
-from projections.event_json import event_dict
+from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -95,7 +95,7 @@ def _address_page(request: Request, services: Services, user: ConsoleUser, addre
     events = list(services.ledger.events.get(
         address_id(address), desc=True, limit=TIMELINE_PAGE + 1,
         lte=before - 1 if before else None))
-    page = [event_dict(e, address) for e in events[:TIMELINE_PAGE]]
+    page = [history_dict(e, address) for e in events[:TIMELINE_PAGE]]
     status = services.reader.status(address)
     seen = bool(page) or before is not None
     then = status_at(services.ledger, address, parse_instant(at)) if at.strip() else None

@@ -10,12 +10,20 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.console.session import ConsoleError, ConsoleUser, Sessions
-from api.console.wording import STATUS_LABELS, when
+from api.console.wording import (
+    ALERT_ADVICE,
+    CLASS_LABELS,
+    SENDER_CLASS_LABELS,
+    STATUS_LABELS,
+    when,
+)
 from api.deps import Svc
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["when"] = when
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+templates.env.globals.update(CLASS_LABELS=CLASS_LABELS, SENDER_CLASS_LABELS=SENDER_CLASS_LABELS,
+                             ALERT_ADVICE=ALERT_ADVICE)
 
 
 def sessions(request: Request, services: Svc) -> Sessions:

@@ -61,8 +61,9 @@ def change_email(request: Request, profile_id: ProfileId, user: PostUser, servic
 
 @router.get("/senders", response_class=HTMLResponse)
 def senders_page(request: Request, user: User, services: Svc) -> Response:
-    today = datetime.now(UTC).date()
-    reports = [services.senders.report(name, today) for name in services.senders.names()]
+    now = datetime.now(UTC)
+    reports = [services.senders.report(name, now.date(), now)
+               for name in services.senders.names()]
     return render(request, "senders.html", user, reports=reports, t=THRESHOLDS, quote=quote,
                   percent=percent)
 
@@ -77,8 +78,9 @@ def _sender_page(request: Request, services: Services, user: ConsoleUser, sender
                  done: str = "") -> Response:
     if sender not in services.senders.names():
         raise ConsoleError(404, "No such sender", f"No sender “{sender}” has been seen.")
-    today = datetime.now(UTC).date()
-    report = services.senders.report(sender, today)
+    now = datetime.now(UTC)
+    today = now.date()
+    report = services.senders.report(sender, today, now)
     return render(request, "sender.html", user, r=report, t=THRESHOLDS, percent=percent,
                   charts=_charts(report["daily"], today), done=done, quote=quote)
 
@@ -98,6 +100,9 @@ def _charts(daily: list[dict[str, Any]], today: date) -> list[tuple[str, str]]:
          bar_chart(rate_title, days, bounce,
                    [Line(THRESHOLDS.bounce_warn, f"warn {warn}", "warn"),
                     Line(THRESHOLDS.bounce_pause, f"pause {pause}", "pause")], unit="%")),
+        ("Sender-side rejections per day (refusals of the sender, not of the recipients)",
+         bar_chart("Sender-side rejections per day, last 30 days", days,
+                   [float(r.get("sender_rejections", 0)) for r in rows])),
     ]
 
 

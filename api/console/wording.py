@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.failure_classes import CLASS_LABELS
 from domain.policy import Policy
+from domain.rejection_alerts import SENDER_CLASSES
 from projections.base import parse_iso
 
 STATUS_LABELS = {"ok": "OK", "soft_bounced": "Soft-bounced", "bounced": "Bounced",
@@ -20,6 +22,7 @@ FIELD_LABELS = {
     "profile_id": "Profile", "new_address": "New address", "old_address": "Old address",
     "user_agent": "User agent", "delay_type": "Delay type",
     "expiration_time": "Expires", "streak_since": "Streak since", "status": "Status",
+    "failure_class": "Who failed (class)", "rule": "Classifier rule",
 }
 HIDDEN_FIELDS = frozenset({"source", "address", "id"})
 
@@ -108,3 +111,17 @@ def event_details(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 def percent(rate: float) -> str:
     return f"{rate * 100:.2f} %"
+
+
+SENDER_CLASS_LABELS = [(c, CLASS_LABELS[c]) for c in SENDER_CLASSES]
+ALERT_ADVICE = {
+    "sender_reputation": "Look the sending IP and domain up on the blocklist the diagnostic "
+                         "names and ask for removal; first find what caused the listing (a "
+                         "compromised account, an old or bought list, a sudden jump in volume).",
+    "sender_auth": "Check the sending domain's SPF record, DKIM signing (SES Easy DKIM) and "
+                   "DMARC policy; a recent DNS change is the usual cause.",
+    "content": "Look at what the messages contained (links, attachments, wording): the "
+               "receiving servers judged the mail, not the recipients.",
+    "policy": "The receiving organisations restrict who may send to them (TLS, approved "
+              "senders, greylisting); the diagnostic says which.",
+}

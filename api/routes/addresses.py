@@ -25,7 +25,7 @@ from api.schemas import (
 from domain.addresses import address_id
 from domain.errors import InvalidAddress, InvalidCommand
 from projections.address_list import MAX_LIMIT, AddressList, ListQuery
-from projections.event_json import event_dict
+from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
 
 router = APIRouter(prefix="/v1", tags=["addresses"])
@@ -66,7 +66,7 @@ def history(address: str, services: Svc, _: Viewer, cursor: int | None = Query(N
     page = events[:limit]
     return {
         "address": normalized,
-        "events": [event_dict(e, normalized) for e in page],
+        "events": [history_dict(e, normalized) for e in page],
         "next_cursor": str(page[-1].originator_version) if len(events) > limit else None,
     }
 

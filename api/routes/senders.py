@@ -15,8 +15,8 @@ router = APIRouter(prefix="/v1", tags=["senders"])
 
 @router.get("/senders")
 def list_senders(services: Svc, _: Viewer) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
-    return {"senders": [services.senders.report(name, today)
+    now = datetime.now(UTC)
+    return {"senders": [services.senders.report(name, now.date(), now)
                         for name in services.senders.names()]}
 
 
@@ -24,7 +24,8 @@ def list_senders(services: Svc, _: Viewer) -> dict[str, Any]:
 def get_sender(sender: str, services: Svc, _: Viewer) -> dict[str, Any]:
     if sender not in services.senders.names():
         raise HTTPException(404, f"no sender {sender!r} has been seen")
-    return services.senders.report(sender, datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    return services.senders.report(sender, now.date(), now)
 
 
 @router.post("/senders/{sender:path}/resume")
@@ -34,4 +35,5 @@ def resume_sender(sender: str, body: SuppressRequest, services: Svc,
         raise HTTPException(404, f"no sender {sender!r} has been seen")
     services.ledger.resume_sender(sender, actor=who.name, reason=body.reason,
                                   occurred_at=datetime.now(UTC), source="api")
-    return services.senders.report(sender, datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    return services.senders.report(sender, now.date(), now)

@@ -58,7 +58,7 @@ def test_operator_resets_a_bounced_address(browser: Any, server: Server,
     page.goto(f"{server.base}/console/addresses")
     assert page.get_by_role("link", name=address).count() == 0
     page.goto(f"{server.base}/console/senders/shop.example")
-    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart").count() == 3
     page.screenshot(path=str(artifacts / "console-sender.png"), full_page=True)
     page.context.close()
 
@@ -97,4 +97,37 @@ def test_pages_fit_a_375_pixel_screen(browser: Any, server: Server, artifacts: P
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 375, f"{name} is {overflow}px wide"
         page.screenshot(path=str(artifacts / f"console-{name}-375.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_blocklisted_sender_is_warned_and_its_recipients_stay_sendable(
+        browser: Any, server: Server, artifacts: Path) -> None:
+    import json
+
+    import httpx
+
+    from tests.sns_signing import ses_bounce
+
+    spamhaus = ("smtp;550 5.7.1 Service unavailable, Client host [x.xx.xx.xx] blocked using "
+                "Spamhaus. To request removal from this list see (AS16012611)")
+    for i in range(12):
+        envelope = server.signer.notification(ses_bounce(
+            f"listed{i}@example.com", status="5.7.1", diagnostic=spamhaus,
+            message_id=f"ses-listed-{i}", source="Offers <offers@listed.example>"))
+        hooked = httpx.post(f"{server.base}/webhooks/ses", content=json.dumps(envelope),
+                            headers={"Content-Type": "text/plain; charset=UTF-8",
+                                     "x-amz-sns-message-type": "Notification"})
+        assert hooked.status_code == 200, hooked.text
+    page = log_in(browser, server, "viewer")
+    page.goto(f"{server.base}/console/senders/listed.example")
+    banner = page.get_by_role("region", name="Receiving servers are refusing this sender: "
+                                             "blocklist / reputation")
+    assert banner.is_visible()
+    assert "blocked using Spamhaus" in banner.inner_text()
+    page.screenshot(path=str(artifacts / "console-sender-rejections.png"), full_page=True)
+    page.goto(f"{server.base}/console/addresses/listed3@example.com")
+    assert page.locator("h1 .badge").inner_text() == "OK"
+    why = page.locator("li.event-SenderRejected .why").inner_text()
+    assert why.endswith("not the recipient's fault")
+    page.screenshot(path=str(artifacts / "console-address-sender-rejected.png"), full_page=True)
     page.context.close()

@@ -110,7 +110,7 @@ def test_senders_page_has_an_empty_state(console: Console) -> None:
 def test_sender_page_draws_the_daily_chart(console: Console, services: Services) -> None:
     profile_at(services, "p", "fine@example.com")
     page = console("viewer").get("/console/senders/shop.example").text
-    assert page.count('<svg class="chart"') == 2
+    assert page.count('<svg class="chart"') == 3
     assert 'role="img"' in page and "warn at 5.00 % (amber)" in page
     assert "<title>pause 10.00 %</title>" in page
     assert f"{NOW.date().isoformat()}: 1</title>" in page

@@ -18,7 +18,8 @@ from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.address import Address
+from domain.address import Address, report_key_of
+from domain.reports import Bounce, Delay, Rejection
 from domain.seen import WINDOW, SeenReports, SeenReportsAsDict
 from tests.domain.helpers import ADDRESS, complaint, delivery, hard, sent, soft
 
@@ -49,8 +50,27 @@ class App(Application):
 
 
 def state(agg: Address) -> dict[str, Any]:
+    """Everything but the memory of seen reports (snapshots leave it to the report index)."""
     return {"version": agg.version, "address": agg.address, "erased": agg.erased,
-            "seen": agg.seen.state(), "modified_on": agg.modified_on}
+            "modified_on": agg.modified_on}
+
+
+def index_of(events: list[Any]) -> set[str]:
+    """What the write path's report index holds after ``events``: the keys recorded since
+    the last erasure, within the window of the newest event (import keys for good)."""
+    since = max((i for i, e in enumerate(events) if type(e).__name__ == "Erased"), default=-1)
+    newest = events[-1].timestamp
+    keys = set()
+    for event in events[since + 1:]:
+        key = report_key_of(event)
+        if key and (key.startswith("import:") or event.timestamp >= newest - WINDOW):
+            keys.add(key)
+    return keys
+
+
+def keys_of(seen: SeenReports) -> set[str]:
+    state = seen.state()
+    return set(state["stamped"]) | set(state["permanent"])
 
 
 report = st.one_of(
@@ -102,6 +122,7 @@ def test_a_snapshot_and_the_events_after_it_rebuild_the_same_aggregate(
         for event in events:
             full = event.mutate(full)
         assert state(from_snapshot) == state(full) == state(agg)
+        assert keys_of(full.seen) == keys_of(agg.seen) == index_of(events)
 
 
 def test_a_redelivery_within_the_window_changes_nothing(clock: Clock) -> None:
@@ -147,3 +168,23 @@ def test_seen_reports_survive_the_transcoder() -> None:
     transcoder.register(SeenReportsAsDict())
     transcoder.register(DatetimeAsISO())
     assert transcoder.decode(transcoder.encode(seen)) == seen
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sent(1, mid="k"), lambda: delivery(1, mid="k"), lambda: soft(1, fid="k"),
+    lambda: hard(1, fid="k"), lambda: complaint(1, fid="k"),
+    lambda: Bounce(ADDRESS, "k", "Permanent", "General", datetime(2026, 1, 1, tzinfo=UTC),
+                   "sns", diagnostic="550 5.7.1 Service unavailable; Client host "
+                   "[192.0.2.1] blocked using zen.spamhaus.org"),
+    lambda: Delay(ADDRESS, "k", datetime(2026, 1, 1, tzinfo=UTC), "sns"),
+    lambda: Rejection(ADDRESS, "k", datetime(2026, 1, 1, tzinfo=UTC), "sns"),
+])
+def test_the_report_index_key_is_the_key_the_event_records(make: Any) -> None:
+    """The write path indexes ``report_key_of(event)``; it must be what the aggregate
+    itself remembers, or a duplicate would slip through after a snapshot."""
+    report = make()
+    agg = Address(address=ADDRESS)
+    agg.collect_events()
+    assert report.apply_to(agg)
+    [event] = agg.collect_events()
+    assert keys_of(agg.seen) == {report_key_of(event)} == {report.key}
