@@ -3,7 +3,7 @@
 uvicorn's access log writes the request path, and ``GET``/``DELETE /v1/addresses/<address>``
 put the address there — also after the address was erased. ``redact_path`` replaces the
 address part of ``/v1/…`` and ``/console/…`` address paths (a profile id or sender too, when
-it holds an ``@``), everything after the first segment of any other path holding an ``@``,
+it holds an ``@``), all of any other path holding an ``@``,
 every query value that decodes to something with an ``@``, and the search parameters, by
 ``[address:<hash>]``: an HMAC-SHA256 (first 12 hex digits) of the normalized address under a
 key derived from ``ERASURE_KEY``, so lines about one address can still be matched up;
@@ -59,10 +59,8 @@ class Redactor:
         route = ID_ROUTE.fullmatch(decoded)
         if route and (route[2] == "addresses" or "@" in route[3]):
             path = f"{route[1]}{self.mark(route[3])}{route[4] or ''}"
-        elif "@" in decoded:  # an unknown path: which segments belong to the address is unclear
-            first = decoded.split("/")[1]
-            path = (f"/{self.mark(decoded[1:])}" if "@" in first
-                    else f"/{first}/{self.mark(decoded[len(first) + 2:])}")
+        elif "@" in decoded:  # another path: which segments belong to the address is unclear
+            path = f"/{self.mark(decoded[1:])}"
         if not question:
             return path
         return f"{path}?{'&'.join(self._pair(pair) for pair in query.split('&'))}"
