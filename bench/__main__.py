@@ -9,7 +9,17 @@ import platform
 import sys
 from datetime import UTC, datetime
 
-from bench import analytics, auth, classify, ingest, ledger, send_path, status_checks
+from bench import (
+    analytics,
+    auth,
+    classify,
+    ingest,
+    ledger,
+    recovery,
+    send_path,
+    status_checks,
+    write_cost,
+)
 
 KINDS = ("sqlite", "postgresql")
 BENCHES = {
@@ -17,6 +27,8 @@ BENCHES = {
     "check_10k": lambda n: [ledger.check_10k(k) for k in KINDS],
     "status_checks": lambda n: status_checks.run(10_000, 5.0 if n >= 1000 else 2.0),
     "sns_ingest": lambda n: [ingest.run(k, 3 * n) for k in KINDS],
+    "write_cost": lambda n: [write_cost.run(k, 60 if n >= 1000 else 30) for k in KINDS],
+    "recovery": lambda n: recovery.run(600 if n >= 1000 else 300),
     "send_path": lambda n: [send_path.run(k, max(20, n // 10)) for k in KINDS],
     "classifier": lambda n: classify.run(n),
     # Token lookup per request (no cache: revocation holds at once in every process).

@@ -1,12 +1,17 @@
-"""End-to-end SNS ingest through a real uvicorn server: signed notifications, one hard bounce
-each, distinct addresses, concurrent clients. Beside it, in the same run: the same server
-answering a trivial endpoint, and the same server with group commit off (one library
-``save()`` per notification, the naive handler)."""
+"""End-to-end SNS ingest through a real uvicorn server: signed notifications, one report
+each, 16 keep-alive clients (2 processes x 8 threads). Beside it, in the same run and on the
+same server: the trivial endpoint (``/healthz``, the HTTP ceiling of these cores), and the
+same load under the pure-Python HTTP stack (h11 + asyncio) and under ``uvicorn[standard]``
+(httptools + uvloop). Two shapes of traffic: fresh addresses, and repeat recipients whose
+histories are already long. In process (no HTTP), 16 threads: the rate and the SQL
+statements per notification. The naive handler (one transaction per notification) is run
+once for comparison."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import random
 import tempfile
 import time
 import uuid
@@ -17,7 +22,12 @@ import httpx
 
 from bench.common import BENCH_TOKEN, database, percentiles, rate, services_on
 from bench.server import running_server
+from domain.reports import Delivery, Sent
 from tests.sns_signing import TOPIC, Signer, ses_bounce
+
+STACKS = {"h11_asyncio": ["--http", "h11", "--loop", "asyncio"],
+          "httptools_uvloop": ["--http", "httptools", "--loop", "uvloop"]}
+REPEAT_ADDRESSES, REPEAT_HISTORY = 100, 400
 
 
 def _client(args: tuple[str, str, list[bytes], int]) -> tuple[list[float], float, int]:
@@ -53,7 +63,7 @@ def _client(args: tuple[str, str, list[bytes], int]) -> tuple[list[float], float
 
 
 def _load(base: str, path: str, bodies: list[bytes], processes: int = 2,
-          threads: int = 16) -> dict[str, Any]:
+          threads: int = 8) -> dict[str, Any]:
     parts = [bodies[i::processes] for i in range(processes)]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         started = time.perf_counter()
@@ -64,56 +74,94 @@ def _load(base: str, path: str, bodies: list[bytes], processes: int = 2,
             "failures": sum(r[2] for r in results), **percentiles(samples)}
 
 
-def _notifications(signer: Signer, count: int) -> list[bytes]:
+def _fresh(signer: Signer, count: int) -> list[bytes]:
     run = uuid.uuid4().hex[:8]
     return [json.dumps(signer.notification(ses_bounce(f"n{i}-{run}@example.com"))).encode()
             for i in range(count)]
 
 
+def _repeat(signer: Signer, count: int) -> list[bytes]:
+    """Soft bounces for the seeded addresses (each already has a long history)."""
+    rnd = random.Random(7)
+    return [json.dumps(signer.notification(ses_bounce(
+        f"repeat{rnd.randrange(REPEAT_ADDRESSES)}@example.com", bounce_type="Transient"))
+    ).encode() for _ in range(count)]
+
+
+def _seed_repeat(url: str) -> None:
+    """``REPEAT_ADDRESSES`` addresses with ``REPEAT_HISTORY`` events each."""
+    now = time.time()
+    with services_on(url) as services:
+        for a in range(REPEAT_ADDRESSES):
+            address = f"repeat{a}@example.com"
+            reports: list[Sent | Delivery] = []
+            for i in range(REPEAT_HISTORY):
+                at = _at(now - (REPEAT_HISTORY - i) * 3600)
+                reports.append(Sent(address, f"m{a}-{i}", at, "bench") if i % 2 == 0
+                               else Delivery(address, f"m{a}-{i - 1}", at, "bench"))
+            services.ledger.record(*reports)
+
+
+def _at(epoch: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _env(url: str, signer: Signer, group: bool = True) -> dict[str, str]:
+    return {"BOUNCELEDGER_DATABASE_URL": url, "BOUNCELEDGER_BOOTSTRAP_TOKEN": BENCH_TOKEN,
+            "BOUNCELEDGER_SNS_TOPIC_ARNS": TOPIC,
+            "BOUNCELEDGER_SNS_CERT_DIR": str(signer.cert_dir),
+            "BOUNCELEDGER_INGEST_GROUP_COMMIT": "true" if group else "false"}
+
+
 def run(kind: str, count: int) -> dict[str, Any]:
+    results: dict[str, Any] = {"database": kind, "notifications": count,
+                               "client": "16 keep-alive clients (2 processes x 8 threads)"}
     with tempfile.TemporaryDirectory() as tmp:
         signer = Signer(Path(tmp) / "certs")
-        results: dict[str, Any] = {"database": kind, "notifications": count,
-                                   "client": "2 processes x 16 threads"}
-        for mode, group in (("group_commit", "true"), ("naive_one_save_each", "false")):
+        for stack, args in STACKS.items():
             with database(kind) as url:
-                env = {"BOUNCELEDGER_DATABASE_URL": url,
-                       "BOUNCELEDGER_BOOTSTRAP_TOKEN": BENCH_TOKEN,
-                       "BOUNCELEDGER_SNS_TOPIC_ARNS": TOPIC,
-                       "BOUNCELEDGER_SNS_CERT_DIR": str(signer.cert_dir),
-                       "BOUNCELEDGER_INGEST_GROUP_COMMIT": group}
-                with running_server(env) as base:
-                    if mode == "group_commit":
-                        results["trivial_endpoint"] = _load(base, "/healthz", [b""] * count)
-                    results[mode] = _load(base, "/webhooks/ses", _notifications(signer, count))
-            with database(kind) as url:
-                results["in_process_" + mode] = _in_process(
-                    url, signer, group == "true", count)
-        results["group_vs_naive"] = round(
-            results["group_commit"]["per_s"] / results["naive_one_save_each"]["per_s"], 2)
+                _seed_repeat(url)
+                with running_server(_env(url, signer), args=args) as base:
+                    trivial = _load(base, "/healthz", [b""] * count)
+                    fresh = _load(base, "/webhooks/ses", _fresh(signer, count))
+                    repeat = _load(base, "/webhooks/ses", _repeat(signer, count))
+            results[stack] = {
+                "trivial_endpoint": trivial, "webhook_fresh": fresh, "webhook_repeat": repeat,
+                "fresh_to_trivial": round(fresh["per_s"] / trivial["per_s"], 2),
+                "repeat_to_trivial": round(repeat["per_s"] / trivial["per_s"], 2)}
+        with database(kind) as url, running_server(_env(url, signer, group=False),
+                                                   args=STACKS["httptools_uvloop"]) as base:
+            results["naive_one_transaction_each"] = _load(base, "/webhooks/ses",
+                                                          _fresh(signer, count))
+        with database(kind) as url:
+            results["in_process"] = _in_process(url, signer, count)
     return results
 
 
-def _in_process(url: str, signer: Signer, group: bool, count: int,
-                threads: int = 32) -> dict[str, Any]:
-    """The ingest core without HTTP: verify + parse + commit, from 32 threads at once."""
+def _in_process(url: str, signer: Signer, count: int, threads: int = 16) -> dict[str, Any]:
+    """The ingest core without HTTP (verify, parse, group commit) from 16 threads; with the
+    SQL statements it sent per notification."""
     from concurrent.futures import ThreadPoolExecutor
 
-    bodies = _notifications(signer, count)
-    with services_on(url, sns_topic_arns=TOPIC, sns_cert_dir=str(signer.cert_dir),
-                     ingest_group_commit=group) as services:
+    bodies = _fresh(signer, count)
+    with services_on(url, sns_topic_arns=TOPIC, sns_cert_dir=str(signer.cert_dir)) as services:
         def one(body: bytes) -> float:
             start = time.perf_counter()
             services.ingest.handle_sns(body, "Notification")
             return time.perf_counter() - start
 
+        statements = services.db.counter.statements
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             samples = list(pool.map(one, bodies))
         elapsed = time.perf_counter() - started
+        per_notification = (services.db.counter.statements - statements) / count
         verify_started = time.perf_counter()
         for body in bodies[:200]:
             services.ingest.verifier.verify(body, "Notification")
         verify_us = (time.perf_counter() - verify_started) / 200 * 1e6
-    return {"per_s": rate(len(samples), elapsed), "verify_us_per_message": round(verify_us, 1),
-            **percentiles(samples)}
+    return {"per_s": rate(len(samples), elapsed),
+            "statements_per_notification": round(per_notification, 2),
+            "verify_us_per_message": round(verify_us, 1), **percentiles(samples)}

@@ -130,3 +130,27 @@ def restart_under_load(base: str, signer: Signer, pg: OwnPostgres, *, count: int
             "longest_without_2xx_s": round(max(gaps, default=0.0), 2),
             "first_2xx_after_accepting_s": round(after[0] - accepting, 2) if after else None,
             "per_s": round(count / (finished - started), 1)}
+
+
+def run(count: int) -> dict[str, Any]:
+    """The bench entry: one restart under ``count`` notifications (SPEC §6: a 4xx is final,
+    so every answer during the restart must be a 2xx or a 5xx SNS retries)."""
+    from bench.common import BENCH_TOKEN
+    from bench.server import running_server
+    from tests.sns_signing import TOPIC
+
+    pg = OwnPostgres()
+    try:
+        pg.start()
+        with tempfile.TemporaryDirectory() as tmp:
+            signer = Signer(Path(tmp) / "certs")
+            env = {"BOUNCELEDGER_DATABASE_URL": pg.url,
+                   "BOUNCELEDGER_BOOTSTRAP_TOKEN": BENCH_TOKEN,
+                   "BOUNCELEDGER_SNS_TOPIC_ARNS": TOPIC,
+                   "BOUNCELEDGER_SNS_CERT_DIR": str(signer.cert_dir)}
+            with running_server(env) as base:
+                outcome = restart_under_load(base, signer, pg, count=count)
+    finally:
+        pg.stop()
+    outcome.pop("addresses")
+    return outcome

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import httpx
@@ -20,12 +20,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """``bounceledger serve`` on a free port with ``env``; yields its base URL."""
+def running_server(env: dict[str, str], workers: int = 1,
+                   args: Sequence[str] = ()) -> Iterator[str]:
+    """The service under uvicorn on a free port with ``env`` (and extra uvicorn ``args``,
+    e.g. ``--http httptools --loop uvloop``); yields its base URL."""
     port = free_port()
     full_env = {**os.environ, **env}
     command = [sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--workers", str(workers)]
+               "--port", str(port), "--log-level", "warning", "--workers", str(workers),
+               *args]
     process = subprocess.Popen(command, env=full_env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -53,7 +53,8 @@ class SenderRejectionsView:
                       "sender_rejection_latest"):
             cur.execute(f"DELETE FROM {table}")
 
-    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> None:
+    def apply(self, cur: Cursor, events: Sequence[Positioned]) -> set[str]:
+        """Count the batch's sender-side rejections; returns the senders charged."""
         daily: Counts = defaultdict(int)
         hourly: Counts = defaultdict(int)
         latest: dict[tuple[str, str], Any] = {}
@@ -80,6 +81,7 @@ class SenderRejectionsView:
             "occurred_at = excluded.occurred_at "
             "WHERE excluded.occurred_at >= sender_rejection_latest.occurred_at",
             ("text",) * 6)
+        return {sender for sender, _, _ in daily}
 
     @staticmethod
     def _add(cur: Cursor, table: str, period: str, rows: Counts) -> None:

@@ -18,7 +18,7 @@ from domain.rejection_alerts import RejectionPolicy, rejection_alert
 from domain.sender import ACTIVE, PAUSED, Judgement, SenderPolicy, Volume, judge
 from projections.base import Applied, Positioned, insert_rows, iso
 from projections.pipeline import Batch
-from projections.sender_rejections import RejectionReader, rejections_in
+from projections.sender_rejections import RejectionReader, SenderRejectionsView, rejections_in
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
 CREATE = [
@@ -208,18 +208,26 @@ class SenderRules:
         if not moved:
             return
         cur = batch.cur
+        rejected = _rejected_senders(applied)
         judgements: dict[str, tuple[Judgement, datetime]] = {}
         for sender, (week, hour, state) in _volumes(cur, moved).items():
             # A spike of sender-side rejections (SPEC §3.1) warns when no rate rule applies;
-            # read with this batch's cursor, so this batch's rejections count.
+            # read with this batch's cursor, so this batch's rejections count. An active
+            # sender with no new rejection cannot have started a spike: not read.
             alert = rejection_alert(
                 rejections_in(cur, sender, moved[sender], self.rejections.window),
-                self.rejections)
+                self.rejections) if sender in rejected or state != ACTIVE else None
             judgement = judge(week, hour, self.policy, alert)
             if judgement.state != state and state != PAUSED:
                 judgements[sender] = (judgement, moved[sender])
         if judgements:
             judge_senders(batch, judgements)
+
+
+def _rejected_senders(applied: Applied) -> set[str]:
+    """Senders charged with a sender-side rejection in this batch."""
+    return {sender for view, change in applied.changes
+            if isinstance(view, SenderRejectionsView) and change for sender in change}
 
 
 def _volumes(cur: Cursor, moments: dict[str, datetime]) -> dict[str, tuple[Volume, Volume, str]]:
