@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from domain.addresses import normalize_address
+from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.tokens import token_weakness
 from domain.policy import Policy
 
 DEFAULT_SECRET = "insecure-development-secret"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOUNCELEDGER_", extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the secrets beside it.
+    model_config = SettingsConfigDict(env_prefix="BOUNCELEDGER_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./bounceledger.db"
@@ -23,6 +27,9 @@ class Settings(BaseSettings):
     redis_prefix: str = "bl:"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # Proxies (IPs or networks, comma-separated; "*" = any peer) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. None by default: the peer itself is the client.
+    forwarded_allow_ips: str = ""
 
     sns_topic_arns: str = ""
     sns_auto_confirm: bool = True
@@ -76,6 +83,26 @@ class Settings(BaseSettings):
     ses_sync_rate: float = Field(1.0, gt=0)
     # How long a push call stays claimed: a process that died mid-call is taken over after.
     ses_sync_lease_s: float = Field(120.0, gt=0)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",") if e.strip()):
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _strong_bootstrap_token(self) -> Settings:
+        """Checked after parsing, so an error shows the settings masked, never the token."""
+        token = self.bootstrap_token.get_secret_value()
+        weakness = token_weakness(token) if token else None
+        if weakness:
+            raise ValueError(f"BOUNCELEDGER_BOOTSTRAP_TOKEN is too weak: {weakness}")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from bench import (
     analytics,
+    auth,
     classify,
     ingest,
     ledger,
@@ -32,6 +33,8 @@ BENCHES = {
     "send_path": lambda n: [send_path.run(k, max(20, n // 10)) for k in KINDS],
     "webhooks": lambda n: webhooks.run(n),
     "classifier": lambda n: classify.run(n),
+    # Token lookup per request (no cache: revocation holds at once in every process).
+    "auth": lambda n: [auth.run(k, 2 * n) for k in KINDS],
     # Rebuild and export of 1M events (100k with --quick; --events N to choose).
     "analytics": lambda n: analytics.run(1_000_000 if n >= 1000 else 100_000),
 }
