@@ -75,9 +75,10 @@ class RedisRateLimiter:
     """
 
     def __init__(self, client: redis.Redis, rate: float, prefix: str = "bl:",
-                 burst: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 burst: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 name: str = "send-rate") -> None:
         self.client, self.rate, self.burst, self._sleep = client, rate, burst, sleep
-        self.key = f"{prefix}ses:send-rate"
+        self.key = f"{prefix}ses:{name}"
         self._reserve = client.register_script(_RESERVE)
         self.fallback = LocalRateLimiter(rate, burst, sleep)
         self._warned_at = 0.0
@@ -103,9 +104,13 @@ class RedisRateLimiter:
                         type(error).__name__)
 
 
-def rate_limiter(rate: float, client: redis.Redis | None, prefix: str = "bl:") -> RateLimiter:
-    """Redis-shared when a Redis client is configured, else in-process."""
-    return RedisRateLimiter(client, rate, prefix) if client is not None else LocalRateLimiter(rate)
+def rate_limiter(rate: float, client: redis.Redis | None, prefix: str = "bl:",
+                 name: str = "send-rate") -> RateLimiter:
+    """Redis-shared when a Redis client is configured, else in-process; ``name`` picks the
+    bucket (``send-rate`` for SendEmail, ``suppression-rate`` for the list sync)."""
+    if client is None:
+        return LocalRateLimiter(rate)
+    return RedisRateLimiter(client, rate, prefix, name=name)
 
 
 def _text(value: bytes | str) -> str:

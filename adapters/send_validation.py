@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.addresses import normalize_address
+from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress, InvalidMessage
 
 MAX_RECIPIENTS = 50

@@ -116,7 +116,7 @@ class EmailClient:
         (nothing sent). Returns one result per recipient in input order, after the commit.
         """
         valid = validate(message)
-        self._refuse_paused(valid.sender)
+        self._refuse_paused(valid)
         known = self.statuses.statuses(valid.recipients)
         results: list[RecipientResult] = []
         reports: list[Sent | Blocked] = []
@@ -141,14 +141,17 @@ class EmailClient:
         self._record(reports)
         return results
 
-    def _refuse_paused(self, sender: str) -> None:
+    def _refuse_paused(self, valid: ValidMessage) -> None:
+        """The named sender and the from-domain (itself a sender: the default one) must both
+        be unpaused, or naming another sender would walk around a pause."""
         if self.senders is None:
             return
-        state = self.senders.state(sender)
-        if state["state"] == PAUSED:
-            detail = f" ({state['detail']})" if state.get("detail") else ""
-            raise SenderPaused(f"sender {sender!r} is paused by rule {state['rule']}{detail}; "
-                               "an admin must resume it before it sends again")
+        for sender in dict.fromkeys((valid.sender, valid.from_normalized.rpartition("@")[2])):
+            state = self.senders.state(sender)
+            if state["state"] == PAUSED:
+                detail = f" ({state['detail']})" if state.get("detail") else ""
+                raise SenderPaused(f"sender {sender!r} is paused by rule {state['rule']}"
+                                   f"{detail}; an admin must resume it before it sends again")
 
     def _deliver(self, valid: ValidMessage, address: str) -> tuple[str | None, str | None, str]:
         """One recipient: ``(message_id, None, "")`` or ``(None, reason, error code)``."""
@@ -191,8 +194,9 @@ class EmailClient:
             self.ledger.record(*reports)
         except Exception:
             # SES has already taken these; later reports still map through their own addresses.
-            sent = [(r.address, r.message_id) for r in reports if isinstance(r, Sent)]
-            log.error("sent but not recorded (store failed): %s", sent)
+            # Message ids only: a log line must not carry an address.
+            sent = [r.message_id for r in reports if isinstance(r, Sent)]
+            log.error("sent but not recorded (store failed): SES message ids %s", sent)
             raise
 
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from domain.addresses import normalize_address
+from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress
 from domain.reports import Bounce, Complaint, Delay, Delivery, Rejection, Report, Sent
 

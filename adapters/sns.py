@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -25,8 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from adapters.sns_certs import CertificateStore
 from adapters.sns_refusal import SnsRefused
+from adapters.sns_urls import check_cert_url, check_subscribe_url
 
-__all__ = ["SnsMessage", "SnsRefused", "SnsVerifier", "check_subscribe_url", "parse_envelope"]
+__all__ = ["SnsMessage", "SnsRefused", "SnsVerifier", "check_cert_url", "check_subscribe_url",
+           "parse_envelope"]
 
 MAX_BODY = 512 * 1024
 TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
@@ -40,8 +41,6 @@ ENVELOPE = ("Type", "MessageId", "TopicArn", "Message", "Timestamp", "SignatureV
             "Signature", "SigningCertURL", "Subject", "SubscribeURL", "Token", "UnsubscribeURL")
 LAMBDA_KEYS = {"SigningCertUrl": "SigningCertURL", "UnsubscribeUrl": "UnsubscribeURL",
                "SubscribeUrl": "SubscribeURL"}
-SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
-CERT_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]+\.pem")
 HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
 RAW_DELIVERY = ("not an SNS message (no Type/Signature): raw message delivery must be off for "
                 "HTTPS subscriptions")
@@ -80,8 +79,20 @@ def parse_envelope(body: bytes) -> dict[str, str]:
             continue
         if not isinstance(value, str):
             raise SnsRefused(400, "malformed", f"field {key} must be a string")
+        if not _is_unicode(value):
+            raise SnsRefused(400, "malformed", f"field {key} is not valid Unicode (a lone "
+                             "surrogate): SNS never sends one, and no signature can cover it")
         envelope[key] = value
     return envelope
+
+
+def _is_unicode(value: str) -> bool:
+    """False for a string holding a lone surrogate (JSON lets ``\\ud800`` through)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _DuplicateKey(ValueError):
@@ -102,30 +113,6 @@ def topic_matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     compiled = [re.compile(".*".join(re.escape(part) for part in p.split("*")))
                 for p in patterns]
     return lambda arn: any(c.fullmatch(arn) for c in compiled)
-
-
-def check_cert_url(url: str) -> tuple[str, str]:
-    """SPEC §6.4 before any fetch: ``(host, file name)`` of an SNS signing-certificate URL."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if not (parts.scheme == "https" and parts.netloc == host and SNS_HOST.fullmatch(host)
-            and CERT_PATH.fullmatch(parts.path) and not parts.query and not parts.fragment
-            and "#" not in url and "?" not in url):
-        raise SnsRefused(403, "bad_cert_url", "SigningCertURL is not an SNS certificate URL")
-    return host, parts.path.lstrip("/")
-
-
-def check_subscribe_url(url: str, topic_arn: str) -> str:
-    """SPEC §6.7: an SNS host, path ``/``, ``Action=ConfirmSubscription`` for this topic."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    query = parse_qs(parts.query, keep_blank_values=True)
-    if not (parts.scheme == "https" and parts.netloc == host and SNS_HOST.fullmatch(host)
-            and parts.path == "/" and not parts.fragment
-            and query.get("Action") == ["ConfirmSubscription"]
-            and query.get("TopicArn") == [topic_arn] and len(query.get("Token", [])) == 1):
-        raise SnsRefused(403, "bad_subscribe_url", "SubscribeURL is not this topic's SNS URL")
-    return url
 
 
 def string_to_sign(envelope: dict[str, str]) -> bytes:
@@ -157,7 +144,8 @@ class SnsVerifier:
         envelope = parse_envelope(body)
         self._check_type(envelope, header_type)
         self._check_topic(envelope.get("TopicArn", ""))
-        host, name = check_cert_url(envelope.get("SigningCertURL", ""))
+        host, name = check_cert_url(envelope.get("SigningCertURL", ""),
+                                    envelope.get("TopicArn", ""))
         algorithm = HASHES.get(envelope.get("SignatureVersion", ""))
         if algorithm is None:
             raise SnsRefused(403, "bad_signature_version", "SignatureVersion must be 1 or 2")

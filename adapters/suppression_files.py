@@ -8,8 +8,9 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from domain.addresses import normalize_address
+from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress
 
 
@@ -69,9 +70,16 @@ def _from_ses_json(text: str) -> Iterator[Entry | BadLine]:
         summaries = page.get("SuppressedDestinationSummaries") if isinstance(page, dict) else None
         if not isinstance(summaries, list):
             raise UnreadableFile("JSON without SuppressedDestinationSummaries")
-        for item in summaries:
+        for found in ses_entries(summaries, first=index + 1):
             index += 1
-            if not isinstance(item, dict) or not isinstance(item.get("EmailAddress"), str):
-                yield BadLine(index, "entry without an EmailAddress string")
-                continue
-            yield _entry(index, item["EmailAddress"], f"ses:{item.get('Reason') or 'UNKNOWN'}")
+            yield found
+
+
+def ses_entries(summaries: list[Any], first: int = 1) -> Iterator[Entry | BadLine]:
+    """``SuppressedDestinationSummaries`` as entries (reason ``ses:BOUNCE``/``ses:COMPLAINT``),
+    numbered from ``first``: the file import and the sync's pull share these rules."""
+    for index, item in enumerate(summaries, start=first):
+        if not isinstance(item, dict) or not isinstance(item.get("EmailAddress"), str):
+            yield BadLine(index, "entry without an EmailAddress string")
+            continue
+        yield _entry(index, item["EmailAddress"], f"ses:{item.get('Reason') or 'UNKNOWN'}")

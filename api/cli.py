@@ -14,11 +14,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from adapters.addresses import normalize_address
 from adapters.sql import StoreUnavailable
 from api.services import Services, build_services
 from api.settings import Settings
 from api.tokens import TokenError
-from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
@@ -44,7 +44,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", 2)
+        where = ".".join(map(str, first["loc"]))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        fail(f"invalid setting {where}: {message}" if where else f"invalid setting: {message}",
+             2)
         raise  # unreachable
 
 
@@ -70,6 +73,7 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     import uvicorn
 
     from api.app import create_app
+    from api.log_redaction import log_config
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
@@ -85,7 +89,13 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address")] = None,
     else:
         out.print("Authenticate with 'Authorization: Bearer <token>' "
                   "(bounceledger tokens create --role R --name N).")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # X-Forwarded-For is believed only from BOUNCELEDGER_FORWARDED_ALLOW_IPS (none by
+    # default): uvicorn's own default trusts 127.0.0.1, so a local client could name any
+    # address and walk around the failure throttles.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+                forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
+                log_config=log_config(settings.erasure_key.get_secret_value()))
 
 
 def _instant(value: str) -> datetime:
@@ -180,6 +190,9 @@ def escalate(now: Annotated[str | None, typer.Option(
 def worker(
         escalate_every: Annotated[float, typer.Option(
             help="also run the escalation job every N hours (0: never)", min=0)] = 0,
+        ses_sync_every: Annotated[float, typer.Option(
+            help="also run the SES suppression sync (push and pull, as "
+                 "SES_SUPPRESSION_SYNC allows) every N minutes (0: never)", min=0)] = 0,
         metrics_port: Annotated[int, typer.Option(
             help="serve Prometheus metrics on this port (0: off)", min=0, max=65535)] = 0,
         wait: Annotated[int, typer.Option(help="long-poll wait in seconds", min=0,
@@ -191,9 +204,13 @@ def worker(
 
     from prometheus_client import start_http_server
 
+    from api.log_redaction import AddressRedaction
     from api.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    redaction = AddressRedaction(load_settings().erasure_key.get_secret_value())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redaction)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -207,8 +224,11 @@ def worker(
             fail("BOUNCELEDGER_SQS_QUEUE_URL is not set", 2)
         if metrics_port:
             start_http_server(metrics_port, addr=built.settings.host)
+        if ses_sync_every and built.settings.ses_suppression_sync == "off":
+            fail("--ses-sync-every needs BOUNCELEDGER_SES_SUPPRESSION_SYNC (push, pull or both)",
+                 2)
         run_worker(built, stop, escalate_every_s=escalate_every * 3600 or None,
-                   wait_seconds=wait)
+                   ses_sync_every_s=ses_sync_every * 60 or None, wait_seconds=wait)
 
 
 @app.command()
@@ -268,31 +288,66 @@ def import_suppressions(
               f"bad lines {skipped}")
 
 
+SenderOption = Annotated[list[str] | None, typer.Option(
+    "--sender", help="a sender this sender token may send as (repeat for several)")]
+DomainOption = Annotated[list[str] | None, typer.Option(
+    "--from-domain", help="a domain it may send from (repeat; none given: any domain)")]
+
+
 @tokens_app.command("create")
 def tokens_create(role: Annotated[str, typer.Option(help="viewer, sender, operator or admin")],
-                  name: Annotated[str, typer.Option(help="a unique name for the token")]) -> None:
+                  name: Annotated[str, typer.Option(help="a unique name for the token")],
+                  sender: SenderOption = None, from_domain: DomainOption = None) -> None:
     """Create a token and print it once."""
     with services() as built:
-        token = built.tokens.create(name, role)
+        token = built.tokens.create(name, role, senders=sender or None,
+                                    from_domains=from_domain or None)
     out.print(token, highlight=False)
 
 
 @tokens_app.command("list")
 def tokens_list() -> None:
-    """List tokens (names and roles; secrets are never shown again)."""
+    """List tokens (names, roles, bound senders; secrets are never shown again)."""
     with services() as built:
-        table = Table("name", "role", "created_at")
+        table = Table("name", "role", "created_at", "sends as", "from")
         for token in built.tokens.list():
-            table.add_row(token["name"], token["role"], token["created_at"])
+            unbound = "any (unbound)" if token["role"] == "sender" else ""
+            senders, domains = token["senders"], token["from_domains"]
+            table.add_row(token["name"], token["role"], token["created_at"],
+                          ", ".join(senders) if senders else unbound,
+                          ", ".join(domains) if domains else ("any" if senders else unbound))
     out.print(table)
+
+
+@tokens_app.command("bind")
+def tokens_bind(name: str, sender: SenderOption = None, from_domain: DomainOption = None,
+                any_sender: Annotated[bool, typer.Option(
+                    "--any", help="unbind: the token may send as anyone")] = False) -> None:
+    """Bind a sender token to the senders it may send as (and the domains it may send from)."""
+    if bool(sender) == any_sender:
+        fail("give --sender (one or more) or --any", 2)
+    with services() as built:
+        built.tokens.bind(name, None if any_sender else sender,
+                          None if any_sender else from_domain or None)
+    out.print(f"{name} may send as " + ("anyone" if any_sender else ", ".join(sender or [])
+                                        + (f" from {', '.join(from_domain)}" if from_domain
+                                           else "")))
 
 
 @tokens_app.command("revoke")
 def tokens_revoke(name: str) -> None:
-    """Revoke a token by name."""
+    """Revoke a token by name (refused at once in every process; its console sessions end)."""
     with services() as built:
         built.tokens.revoke(name)
     out.print(f"revoked {name}")
+
+
+@tokens_app.command("end-sessions")
+def tokens_end_sessions(name: str) -> None:
+    """End every console session of a token; the token stays valid."""
+    with services() as built:
+        ended = built.tokens.end_sessions(name)
+    out.print(f"ended {ended} console session(s) of {name}")
 
 
 def main() -> None:
@@ -300,7 +355,7 @@ def main() -> None:
 
 
 # The analysts' commands (replay, export, what-if) register themselves on ``app``.
-from api import cli_analytics  # noqa: E402, F401
+from api import cli_analytics, cli_sync  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

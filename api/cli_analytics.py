@@ -32,7 +32,8 @@ def replay(projection: Annotated[str | None, typer.Argument(
     """Rebuild projections from the first event beside the live ones, then swap them in."""
     different = False
     with services() as built:
-        names = [v.name for v in built.projector.views]
+        # Outboxes (webhooks, SES push) are not rebuilt: that would send their history again.
+        names = [v.name for v in built.projector.views if getattr(v, "replayable", True)]
         if projection is not None and projection not in names:
             fail(f"unknown projection {projection!r}; choose from {', '.join(names)}", 2)
         for name in [projection] if projection else names:

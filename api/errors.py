@@ -13,18 +13,22 @@ from starlette.exceptions import HTTPException
 
 from adapters.sql import StoreUnavailable
 from api.console import error_page
+from api.sender_binding import SenderNotAllowed
 from api.tokens import TokenError
 from domain.errors import (
     AddressNotFound,
     ConsentRequired,
+    DeliveryErased,
     ErasureIncomplete,
     ErasureUnavailable,
     InvalidAddress,
     InvalidCommand,
     InvalidMessage,
+    InvalidWebhook,
     LedgerError,
     ProfileNotFound,
     SenderPaused,
+    WebhookNotFound,
 )
 from projections.address_list import InvalidListQuery
 
@@ -41,10 +45,14 @@ STATUS_OF: dict[type[LedgerError], int] = {
     AddressNotFound: 404,
     ErasureUnavailable: 503,
     ErasureIncomplete: 503,
+    InvalidWebhook: 422,
+    WebhookNotFound: 404,
+    DeliveryErased: 409,
 }
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-              415: "unsupported_media_type", 422: "validation_error", 503: "unavailable"}
+              415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+              503: "unavailable"}
 
 
 def error_response(status: int, code: str, message: str,
@@ -53,7 +61,7 @@ def error_response(status: int, code: str, message: str,
 
 
 TITLES = {400: "Bad request", 401: "Log in", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed", 422: "Not valid", 503: "Unavailable"}
+          405: "Not allowed", 422: "Not valid", 429: "Too many requests", 503: "Unavailable"}
 
 
 def _answer(request: Request, status: int, code: str, message: str,
@@ -81,7 +89,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return _answer(request, STATUS_OF.get(type(exc), 422), exc.code, exc.message)
 
     @app.exception_handler(TokenError)
-    def _token(request: Request, exc: TokenError) -> Response:
+    @app.exception_handler(SenderNotAllowed)
+    def _token(request: Request, exc: TokenError | SenderNotAllowed) -> Response:
         return _answer(request, exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

@@ -169,12 +169,29 @@ class Profile(BaseModel):
 class TokenRequest(Strict):
     role: str
     name: str = Field(min_length=1, max_length=100)
+    # Only for role sender: what it may send as, and from which domains (absent: anything).
+    senders: list[str] | None = Field(None, min_length=1, max_length=50)
+    from_domains: list[str] | None = Field(None, min_length=1, max_length=50)
 
 
 class TokenInfo(BaseModel):
     name: str
     role: str
     created_at: str
+    senders: list[str] | None
+    from_domains: list[str] | None
+
+
+class TokenBinding(Strict):
+    """``senders: null`` unbinds: the sender token may then send as anyone, from anywhere."""
+
+    senders: list[str] | None = Field(min_length=1, max_length=50)
+    from_domains: list[str] | None = Field(None, min_length=1, max_length=50)
+
+
+class EndedSessions(BaseModel):
+    name: str
+    ended: int
 
 
 class NewToken(TokenInfo):

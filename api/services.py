@@ -14,8 +14,10 @@ import redis
 
 from adapters.event_log import EventLog
 from adapters.event_store import SqlEventStore
+from adapters.rate_limit import rate_limiter
 from adapters.redis_cache import MessageMapCache, StatusCache
 from adapters.ses import EmailClient
+from adapters.ses_sync_store import SesSyncStore
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
@@ -23,8 +25,10 @@ from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.ingest import Ingest
 from api.metrics import PROJECTION_QUARANTINED
+from api.ses_sync import Pusher, SesSync, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
+from api.webhooks import Webhooks, build_webhooks
 from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
@@ -38,7 +42,10 @@ from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
 from projections.sender_rejections import SenderRejectionsView
 from projections.senders import SenderReader, SenderRules, SendersView
+from projections.ses_push import SesPushView
+from projections.status_changes import StatusChanges
 from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
+from projections.webhooks import NotReplayable, WebhookView
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,12 @@ class Services:
     follower: Follower | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     email_client: EmailClient | None = None
+    webhooks: Webhooks | None = None
+    _dispatching: bool = False
+    ses_store: SesSyncStore | None = None
+    ses_pushed: threading.Event = field(default_factory=threading.Event, repr=False)
+    _ses_sync: SesSync | None = None
+    _pusher: Pusher | None = None
     _email_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def email(self) -> EmailClient:
@@ -89,6 +102,32 @@ class Services:
         """The stored event rows, for whole-log reads (export, rebuild)."""
         return EventLog.of(DatabaseUrl.parse(self.settings.database_url), self.ledger.recorder)
 
+    def start_dispatcher(self) -> None:
+        """Send outgoing webhooks (``WEBHOOK_DISPATCH``) and push to SES's suppression list
+        (``SES_SUPPRESSION_SYNC`` push or both) from this process."""
+        if self.webhooks is not None and self.settings.webhook_dispatch and not self._dispatching:
+            self._dispatching = True
+            self.webhooks.dispatcher.start()
+        if self.settings.ses_push and self._pusher is None:
+            self._pusher = Pusher(self.ses_sync(), self.ses_pushed)
+            self._pusher.start()
+
+    def ses_sync(self) -> SesSync:
+        """The SES suppression sync, built on first use (a boto3 client takes a while)."""
+        with self._email_lock:
+            if self._ses_sync is None:
+                settings = self.settings
+                if self.ses_store is None:
+                    raise ValueError("BOUNCELEDGER_SES_SUPPRESSION_SYNC is off")
+                limiter = rate_limiter(settings.ses_sync_rate, self.redis,
+                                       settings.redis_prefix, name="suppression-rate")
+                self._ses_sync = build_ses_sync(
+                    self.ledger, self.ses_store, self.projector.catch_up, limiter,
+                    region=settings.aws_region, endpoint_url=settings.aws_endpoint_url,
+                    push=settings.ses_push, pull=settings.ses_pull,
+                    lease_s=settings.ses_sync_lease_s)
+            return self._ses_sync
+
     def rebuild(self, name: str, *, verify: bool = False, restart: bool = False,
                 progress: Progress | None = None, batch_size: int = 5000) -> Outcome:
         """Rebuild one view beside the live one and swap it in (or only compare, ``verify``);
@@ -96,6 +135,9 @@ class Services:
         view = next((v for v in self.projector.views if v.name == name), None)
         if view is None:
             raise KeyError(name)
+        if not getattr(view, "replayable", True):
+            raise NotReplayable(f"{name} is an outbox: rebuilding it would send its history "
+                                "again")
         outcome = Rebuild(self.ledger, self.db, view, batch_size, self.event_log()).run(
             verify=verify, restart=restart, progress=progress,
             live_catch_up=self.projector.catch_up)
@@ -122,6 +164,13 @@ class Services:
     def close(self) -> None:
         if self.follower is not None:
             self.follower.stop()
+        if self.webhooks is not None:
+            self.webhooks.listeners.stop()
+            self.webhooks.dispatcher.stop()
+        if self._pusher is not None:
+            self._pusher.stop()
+        if self._ses_sync is not None:
+            self._ses_sync.remote.ses.close()
         self.committer.close()
         self.http.close()
         if self.email_client is not None:
@@ -198,12 +247,19 @@ def build_services(settings: Settings) -> Services:
     ttl = int(settings.message_map_ttl_days * 86400)
     messages = MessageLookup(
         reader.sends_many, MessageMapCache(client, ttl, settings.redis_prefix) if client else None)
-    status_view = EmailStatusView(settings.policy())
+    changes = StatusChanges()  # email_status's status changes, for the outbox views
+    status_view = EmailStatusView(settings.policy(), changes=changes)
     message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
     senders_view = SendersView()
     keys = SqlKeyStore(open_database(url, pool_size=4))
-    path = WritePath(db, keys, [status_view, ProfilesView(), message_map, senders_view,
-                                SenderRejectionsView()],
+    webhooks = build_webhooks(settings, db)
+    ses_pushed = threading.Event()
+    views: list[View] = [status_view, ProfilesView(), message_map, senders_view,
+                         SenderRejectionsView(),
+                         WebhookView(changes, webhooks.listeners, webhooks.dispatcher.wake)]
+    if settings.ses_push:  # registered only where push is on: see projections/ses_push.py
+        views.append(SesPushView(changes, ses_pushed.set))
+    path = WritePath(db, keys, views,
                      observers=[mirror.observe] if mirror else [],
                      reactions=[SenderRules(senders_view, SenderPolicy())],
                      outage_budget_s=settings.store_outage_budget_s)
@@ -220,6 +276,9 @@ def build_services(settings: Settings) -> Services:
         marks.create()
         tokens = TokenStore(db)
         tokens.create_table()
+        ses_store = SesSyncStore(db) if settings.ses_suppression_sync != "off" else None
+        if ses_store is not None:
+            ses_store.create_tables()
     if tokens.bootstrap(settings.bootstrap_token.get_secret_value()):
         log.info("registered BOUNCELEDGER_BOOTSTRAP_TOKEN as admin token 'bootstrap'")
     senders = SenderReader(db)
@@ -233,6 +292,9 @@ def build_services(settings: Settings) -> Services:
                         build_ingest(settings, http, committer), committer, http,
                         client, mirror)
     services.extras["keys"] = keys
+    services.webhooks = webhooks
+    webhooks.listeners.start()
+    services.ses_store, services.ses_pushed = ses_store, ses_pushed
     projector.catch_up()
     if mirror is not None:
         mirror.sync()

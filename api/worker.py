@@ -69,23 +69,55 @@ def build_worker(services: Services, wait_seconds: int = 20) -> SqsWorker:
                      wait_seconds=wait_seconds)
 
 
-def periodic_escalation(services: Services, every_s: float) -> Callable[[], None]:
-    """A callable that runs the escalation job at most once per ``every_s`` seconds."""
+def periodic(every_s: float, job: Callable[[], None]) -> Callable[[], None]:
+    """A callable that runs ``job`` at most once per ``every_s`` seconds."""
     last = [0.0]
 
     def tick() -> None:
         if time.monotonic() - last[0] < every_s:
             return
         last[0] = time.monotonic()
-        count = jobs.escalate(services, datetime.now(UTC))
-        log.info("periodic escalation: %d address(es) escalated", count)
+        job()
 
     return tick
 
 
+def periodic_escalation(services: Services, every_s: float) -> Callable[[], None]:
+    """A callable that runs the escalation job at most once per ``every_s`` seconds."""
+    def job() -> None:
+        count = jobs.escalate(services, datetime.now(UTC))
+        log.info("periodic escalation: %d address(es) escalated", count)
+
+    return periodic(every_s, job)
+
+
+def periodic_ses_sync(services: Services, every_s: float) -> Callable[[], None]:
+    """The SES suppression sync (push and pull) at most once per ``every_s`` seconds."""
+    def job() -> None:
+        report = services.ses_sync().run()
+        log.info("SES suppression sync: %s", report.as_dict())
+
+    return periodic(every_s, job)
+
+
 def run_worker(services: Services, stop: threading.Event, *,
-               escalate_every_s: float | None = None, wait_seconds: int = 20) -> None:
+               escalate_every_s: float | None = None, ses_sync_every_s: float | None = None,
+               wait_seconds: int = 20) -> None:
     worker = build_worker(services, wait_seconds)
     services.start_follower()  # other processes' events, and repairing the Redis mirror
-    every = periodic_escalation(services, escalate_every_s) if escalate_every_s else None
-    worker.run(stop, every)
+    services.start_dispatcher()  # outgoing webhooks and the SES push
+    ticks = [t for t in (
+        periodic_escalation(services, escalate_every_s) if escalate_every_s else None,
+        periodic_ses_sync(services, ses_sync_every_s) if ses_sync_every_s else None) if t]
+    worker.run(stop, _each(ticks) if ticks else None)
+
+
+def _each(ticks: list[Callable[[], None]]) -> Callable[[], None]:
+    def run() -> None:
+        for tick in ticks:
+            try:
+                tick()
+            except Exception:
+                log.exception("periodic job failed; it runs again at its next turn")
+
+    return run

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 
 from bench import (
     analytics,
+    auth,
     classify,
     ingest,
     ledger,
     recovery,
     send_path,
     status_checks,
+    webhooks,
     write_cost,
 )
 
@@ -29,7 +31,10 @@ BENCHES = {
     "write_cost": lambda n: [write_cost.run(k, 60 if n >= 1000 else 30) for k in KINDS],
     "recovery": lambda n: recovery.run(600 if n >= 1000 else 300),
     "send_path": lambda n: [send_path.run(k, max(20, n // 10)) for k in KINDS],
+    "webhooks": lambda n: webhooks.run(n),
     "classifier": lambda n: classify.run(n),
+    # Token lookup per request (no cache: revocation holds at once in every process).
+    "auth": lambda n: [auth.run(k, 2 * n) for k in KINDS],
     # Export and rebuild at 200k and 2M events (20k and 200k with --quick; --events N).
     "analytics": lambda n: analytics.run_sizes(
         (200_000, 2_000_000) if n >= 1000 else (20_000, 200_000)),

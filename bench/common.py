@@ -19,7 +19,7 @@ from api.settings import Settings
 POSTGRES_URL = os.environ.get("BOUNCELEDGER_BENCH_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BOUNCELEDGER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-BENCH_TOKEN = "bench-admin-token"
+BENCH_TOKEN = "bl_bench-admin-Qm2VxR9kLp4sTz8WcN1bYh6JdF3gK0eUoA5iX"
 
 
 @contextmanager

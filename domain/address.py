@@ -356,6 +356,41 @@ class Address(Aggregate):
         if source == "import":
             self.seen.add(report_key("import", reason))
 
+    # -- SES account-level suppression list (SPEC §12) -------------------------------------
+
+    def record_added_to_ses_list(self, *, reason: str, request: str, cause: str,
+                                 occurred_at: datetime, source: str) -> bool:
+        """SES acknowledged ``PutSuppressedDestination`` (``request``: our outbox entry).
+        Nothing is recorded on an erased address: its name must not be written again."""
+        if self.erased:
+            return False
+        self._added_to_ses_list(reason, request, cause, occurred_at, source)
+        return True
+
+    @event("AddedToSesSuppressionList")
+    def _added_to_ses_list(self, reason: str, request: str, cause: str, occurred_at: datetime,
+                           source: str) -> None:
+        self.ses_listed = True
+
+    def record_removed_from_ses_list(self, *, request: str, cause: str, found: bool,
+                                     occurred_at: datetime, source: str) -> bool:
+        """SES acknowledged ``DeleteSuppressedDestination`` (``found``: it had the address)."""
+        if self.erased:
+            return False
+        self._removed_from_ses_list(request, cause, found, occurred_at, source)
+        return True
+
+    @event("RemovedFromSesSuppressionList")
+    def _removed_from_ses_list(self, request: str, cause: str, found: bool,
+                               occurred_at: datetime, source: str) -> None:
+        self.ses_listed = False
+
+    @property
+    def listed_by_us(self) -> bool:
+        """Whether SES's list holds this address because we put it there (and have not
+        deleted it since): a pull must not import our own entry back as a suppression."""
+        return bool(getattr(self, "ses_listed", False))
+
     # -- erasure -----------------------------------------------------------------------------
 
     def erase(self, *, actor: str, reason: str, status: str, blocked: bool,

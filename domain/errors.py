@@ -66,3 +66,21 @@ class ErasureIncomplete(LedgerError):
     the same request again completes it."""
 
     code = "erasure_incomplete"
+
+
+class InvalidWebhook(LedgerError):
+    """A webhook endpoint request breaks a rule (URL, private target, unknown event type)."""
+
+    code = "invalid_webhook"
+
+
+class WebhookNotFound(LedgerError):
+    """No webhook endpoint (or delivery of it) with that id."""
+
+    code = "webhook_not_found"
+
+
+class DeliveryErased(LedgerError):
+    """The delivery's address was erased: its payload is gone, so it cannot be re-sent."""
+
+    code = "delivery_erased"

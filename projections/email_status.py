@@ -18,6 +18,7 @@ from domain.policy import COUNT_NAMES, Mark, Policy, Standing, apply, verdict
 from domain.standing_json import load_standing
 from projections.base import Positioned, insert_rows, iso, parse_iso
 from projections.bulk import LogEvent
+from projections.status_changes import StatusChange, StatusChanges
 from projections.status_rows import BLOCK_COLUMNS, COLUMNS, TYPES, StatusRow, fold_histories
 from projections.tables import LIVE, Names
 
@@ -67,8 +68,11 @@ class EmailStatusView:
 
     def __init__(self, policy: Policy,
                  on_change: Callable[[list[StatusRow]], None] | None = None,
-                 names: Names = LIVE) -> None:
-        self.policy, self.on_change, self.names = policy, on_change, names
+                 changes: StatusChanges | None = None, names: Names = LIVE) -> None:
+        """``changes`` hears every status change, event by event, inside the transaction
+        (the outbox views after this one read it). A shadow has neither listener."""
+        self.policy, self.on_change, self.changes = policy, on_change, changes
+        self.names = names
         self.status_table, self.blocks_table = names("email_status"), names("erased_blocks")
 
     def shadow(self, names: Names) -> EmailStatusView:
@@ -95,6 +99,8 @@ class EmailStatusView:
         events = [(p, e) for p, e in events if isinstance(e, Address.Event)]
         rows = self._load(cur, {str(e.originator_id) for _, e in events})
         touched: dict[str, StatusRow] = {}
+        if self.changes is not None:
+            self.changes.begin()
         for position, event in events:
             key = str(event.originator_id)
             if type(event).__name__ == "Erased":
@@ -107,6 +113,10 @@ class EmailStatusView:
             new = verdict(row.standing, self.policy)
             if new.status != row.verdict.status or row.changed_at is None:
                 row.changed_at = iso(event.timestamp)
+            if new.status != row.verdict.status and self.changes is not None:
+                self.changes.add(StatusChange(position, key, row.address, row.verdict.status,
+                                              new.status, new.reason, new.diagnostic,
+                                              iso(new.since), event))
             row.verdict, row.position = new, position
             rows[key] = touched[key] = row
         self._write(cur, list(touched.values()))

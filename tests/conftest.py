@@ -23,7 +23,8 @@ POSTGRES_URL = os.environ.get("BOUNCELEDGER_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BOUNCELEDGER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRED = os.environ.get("BOUNCELEDGER_REQUIRE_SERVICES") == "1"
-ADMIN_TOKEN = "test-admin-token"
+# As strong as a generated token: BOOTSTRAP_TOKEN refuses anything weaker (issue 13).
+ADMIN_TOKEN = "bl_test-admin-Qm2VxR9kLp4sTz8WcN1bYh6JdF3gK0eUoA5iX"
 
 
 def unavailable(what: str, error: Exception) -> None:

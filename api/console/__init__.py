@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.console import address_routes, auth_routes, other_routes
+from api.console import address_routes, auth_routes, hook_routes, other_routes
 from api.console.deps import render
 from api.console.session import ConsoleError, LoginRequired, LoginThrottle
 from api.settings import Settings
@@ -70,7 +70,7 @@ def install_console(app: FastAPI, settings: Settings) -> None:
     app.state.login_throttle = LoginThrottle()
     app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")
-    for module in (auth_routes, address_routes, other_routes):
+    for module in (auth_routes, address_routes, other_routes, hook_routes):
         app.include_router(module.router)
     app.add_middleware(ConsoleHeaders)
 

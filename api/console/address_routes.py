@@ -12,12 +12,13 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from adapters.addresses import normalize_address
 from api.console.deps import PostUser, User, render, require
 from api.console.session import ConsoleUser
 from api.console.wording import banner, event_details
 from api.deps import Svc
 from api.services import Services
-from domain.addresses import address_id, normalize_address
+from domain.addresses import address_id
 from domain.errors import LedgerError
 from domain.policy import COMPLAINED, COUNT_NAMES, SUPPRESSED
 from projections.address_list import AddressList, ListQuery
@@ -80,7 +81,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-@router.get("/addresses/{address}", response_class=HTMLResponse)
+@router.get("/addresses/{address:path}", response_class=HTMLResponse)
 def address_page(request: Request, address: str, user: User, services: Svc,
                  before: Annotated[int | None, Query(ge=1)] = None,
                  at: Annotated[str, Query(max_length=64)] = "", done: str = "") -> Response:
@@ -114,7 +115,7 @@ def _may_reset(user: ConsoleUser, status: dict[str, Any]) -> bool:
     return user.may("operator") and status["status"] != "ok"
 
 
-@router.post("/addresses/{address}/reset")
+@router.post("/addresses/{address:path}/reset")
 def reset(request: Request, address: str, user: PostUser, services: Svc, reason: Reason = "",
           consent: Annotated[str, Form(max_length=2000)] = "") -> Response:
     require(user, "operator", "Resetting an address")
@@ -128,7 +129,7 @@ def reset(request: Request, address: str, user: PostUser, services: Svc, reason:
     return RedirectResponse(address_url(normalized, done="reset"), 303)
 
 
-@router.post("/addresses/{address}/suppress")
+@router.post("/addresses/{address:path}/suppress")
 def suppress(request: Request, address: str, user: PostUser, services: Svc,
              reason: Reason = "") -> Response:
     require(user, "operator", "Suppressing an address")

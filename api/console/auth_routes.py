@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.addresses import normalize_address
 from api.console.deps import PostUser, SessionsDep, User, render
 from api.console.session import (
     CONSOLE_ROLES,
@@ -19,8 +20,8 @@ from api.console.session import (
     set_cookie,
 )
 from api.deps import Svc
+from api.throttle import client_key
 from api.tokens import hash_token
-from domain.addresses import normalize_address
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -54,7 +55,7 @@ def login(request: Request, store: SessionsDep, services: Svc,
           next: Annotated[str, Form(max_length=500)] = "") -> Response:
     store.check_login_csrf(request, csrf_token)
     throttle = request.app.state.login_throttle
-    client = request.client.host if request.client else "unknown"
+    client = client_key(request)
     throttle.check(client)
     principal = services.tokens.authenticate(token.strip()) if token.strip() else None
     if principal is None:
@@ -77,7 +78,9 @@ def login(request: Request, store: SessionsDep, services: Svc,
 
 
 @router.post("/logout")
-def logout(_: PostUser) -> Response:
+def logout(request: Request, store: SessionsDep, _: PostUser) -> Response:
+    """Ends the session on the server: the cookie, even if kept, no longer logs anyone in."""
+    store.end(request)
     response = RedirectResponse("/console/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/console")
     return response

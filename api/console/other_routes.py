@@ -9,13 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.addresses import normalize_address
 from api.console.chart import Line, bar_chart
 from api.console.deps import PostUser, User, render, require
 from api.console.session import ConsoleError, ConsoleUser
 from api.console.wording import percent
 from api.deps import Svc
 from api.services import Services
-from domain.addresses import normalize_address
 from domain.errors import LedgerError
 from domain.sender import SenderPolicy
 
@@ -24,7 +24,7 @@ ProfileId = Annotated[str, Path(min_length=1, max_length=200)]
 THRESHOLDS = SenderPolicy()
 
 
-@router.get("/profiles/{profile_id}", response_class=HTMLResponse)
+@router.get("/profiles/{profile_id:path}", response_class=HTMLResponse)
 def profile_page(request: Request, profile_id: ProfileId, user: User, services: Svc,
                  done: str = "") -> Response:
     return _profile_page(request, services, user, profile_id, done=done)
@@ -42,7 +42,7 @@ def _profile_page(request: Request, services: Services, user: ConsoleUser, profi
                   done=done, error=error, quote=quote)
 
 
-@router.post("/profiles/{profile_id}/email")
+@router.post("/profiles/{profile_id:path}/email")
 def change_email(request: Request, profile_id: ProfileId, user: PostUser, services: Svc,
                  email: Annotated[str, Form(max_length=320)] = "") -> Response:
     require(user, "operator", "Changing a profile's email")
@@ -68,7 +68,7 @@ def senders_page(request: Request, user: User, services: Svc) -> Response:
                   percent=percent)
 
 
-@router.get("/senders/{sender}", response_class=HTMLResponse)
+@router.get("/senders/{sender:path}", response_class=HTMLResponse)
 def sender_page(request: Request, sender: Annotated[str, Path(max_length=200)], user: User,
                 services: Svc, done: str = "") -> Response:
     return _sender_page(request, services, user, sender, done=done)
@@ -106,7 +106,7 @@ def _charts(daily: list[dict[str, Any]], today: date) -> list[tuple[str, str]]:
     ]
 
 
-@router.post("/senders/{sender}/resume")
+@router.post("/senders/{sender:path}/resume")
 def resume_sender(sender: Annotated[str, Path(max_length=200)], user: PostUser,
                   services: Svc, reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     require(user, "admin", "Resuming a sender")

@@ -1,9 +1,10 @@
 """Console sessions: an HMAC-signed cookie naming the API token that logged in.
 
-The cookie holds the token's name, a keyed fingerprint of its stored hash (never the token),
-a random session id and the login time. Every request looks the token up again, so revoking
-or replacing a token ends its sessions. CSRF tokens are keyed hashes of the session id (of a
-separate login nonce before login), compared in constant time.
+The cookie holds a random session id and the login time, signed; never the token. The session
+itself is a row in the database (``api/sessions.py``): every request checks that the row is
+live and that its token still exists unchanged, so logout, revoking or replacing the token, and
+an admin ending the token's sessions hold at once in every process. CSRF tokens are keyed
+hashes of the session id (of a separate login nonce before login), compared in constant time.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from api.throttle import FailureThrottle
 from api.tokens import GRANTS, Principal, TokenStore
 
 SESSION_COOKIE = "bl_session"
@@ -95,45 +95,23 @@ def set_cookie(response: Response, request: Request, name: str, value: str,
                         samesite="strict", secure=secure_cookie(request))
 
 
-class LoginThrottle:
-    """At most ``limit`` failed logins per client address in ``window_s`` seconds.
-
-    Tokens are long random secrets, so this is not what stops guessing; it keeps a script from
-    hammering the token lookup and makes a burst of failures visible (429 + a log line).
-    Per process: several processes each allow ``limit``."""
+class LoginThrottle(FailureThrottle):
+    """Ten failed logins per client in ten minutes, then 429 until the window passes."""
 
     def __init__(self, limit: int = 10, window_s: float = 600.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window_s, self.clock = limit, window_s, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str) -> deque[float]:
-        failures = self._failures.setdefault(client, deque())
-        while failures and failures[0] <= self.clock() - self.window_s:
-            failures.popleft()
-        return failures
+        super().__init__(limit, window_s, clock)
 
     def check(self, client: str) -> None:
-        with self._lock:
-            if len(self._recent(client)) >= self.limit:
-                raise ConsoleError(429, "Too many failed logins",
-                                   "Too many wrong tokens from your address; wait a few "
-                                   "minutes and try again.")
-
-    def failed(self, client: str) -> None:
-        with self._lock:
-            self._recent(client).append(self.clock())
-            if len(self._failures) > 10_000:  # bound the memory an address sweep can take
-                self._failures = {c: f for c, f in self._failures.items() if f}
-
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failures.pop(client, None)
+        if self.blocked(client):
+            raise ConsoleError(429, "Too many failed logins",
+                               "Too many wrong tokens from your address; wait a few "
+                               "minutes and try again.")
 
 
 class Sessions:
-    """Issues and checks session cookies and CSRF tokens."""
+    """Issues and checks session cookies and CSRF tokens; the sessions themselves are rows
+    in the database (``api/sessions.py``), so logout and revocation hold in every process."""
 
     def __init__(self, key: bytes, tokens: TokenStore) -> None:
         self.signer, self.tokens = Signer(key), tokens
@@ -153,28 +131,34 @@ class Sessions:
                                "token). Reload the login page and try again.")
 
     def issue(self, principal: Principal, token_hash: str) -> str:
-        return self.signer.dumps({"n": principal.name, "f": self._fingerprint(token_hash),
-                                  "s": secrets.token_hex(16), "t": int(time.time())})
+        """A new session for the token: its row, and the signed cookie value naming it."""
+        now = int(time.time())
+        session_id = self.tokens.sessions.start(principal.name, token_hash, now, MAX_AGE_S)
+        return self.signer.dumps({"s": session_id, "t": now})
 
     def user(self, request: Request) -> ConsoleUser:
+        session_id = self._session_id(request)
+        held = self.tokens.sessions.holder(session_id, int(time.time()))
+        if held is None:
+            raise LoginRequired
+        name, role = held
+        return ConsoleUser(name, role, self.signer.mac("csrf", session_id))
+
+    def end(self, request: Request) -> None:
+        """Logout: the session's row goes, so its cookie is worthless from now on."""
+        self.tokens.sessions.end(self._session_id(request))
+
+    def _session_id(self, request: Request) -> str:
         payload = self.signer.loads(request.cookies.get(SESSION_COOKIE, ""))
-        if payload is None or not isinstance(payload.get("t"), int):
+        if payload is None or not isinstance(payload.get("t"), int) \
+                or not isinstance(payload.get("s"), str):
             raise LoginRequired
         if time.time() - payload["t"] > MAX_AGE_S:
             raise LoginRequired
-        held = self.tokens.holder(str(payload.get("n", "")))
-        if held is None or not self.signer.same(self._fingerprint(held[1]),
-                                                str(payload.get("f", ""))):
-            raise LoginRequired
-        principal = held[0]
-        return ConsoleUser(principal.name, principal.role,
-                           self.signer.mac("csrf", str(payload.get("s", ""))))
+        return str(payload["s"])
 
     def check_csrf(self, user: ConsoleUser, given: str) -> None:
         if not given or not self.signer.same(user.csrf, given):
             raise ConsoleError(403, "Form refused",
                                "This form was not accepted: its CSRF token is missing or "
                                "wrong. Go back, reload the page and submit it again.")
-
-    def _fingerprint(self, token_hash: str) -> str:
-        return self.signer.mac("token", token_hash)[:32]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from adapters.addresses import normalize_address
 from api.deps import Admin, Operator, Reader, Sender, Svc, Viewer
 from api.schemas import (
     AddressPage,
@@ -21,8 +22,8 @@ from api.schemas import (
     StatusAt,
     SuppressRequest,
 )
-from domain.addresses import address_id, normalize_address
-from domain.errors import InvalidAddress
+from domain.addresses import address_id
+from domain.errors import InvalidAddress, InvalidCommand
 from projections.address_list import MAX_LIMIT, AddressList, ListQuery
 from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
@@ -42,11 +43,6 @@ def list_addresses(services: Svc, _: Viewer, status: StatusFilter | None = None,
     return {"addresses": rows, "next_cursor": next_cursor}
 
 
-@router.get("/addresses/{address}", response_model=AddressStatus)
-def get_status(address: str, services: Svc, _: Reader) -> dict[str, Any]:
-    return services.statuses.status(normalize_address(address))
-
-
 @router.post("/addresses:check", response_model=CheckResponse)
 def check(body: CheckRequest, services: Svc, _: Sender) -> JSONResponse:
     normalized = []
@@ -59,7 +55,10 @@ def check(body: CheckRequest, services: Svc, _: Sender) -> JSONResponse:
     return JSONResponse({"results": services.statuses.check(normalized)})
 
 
-@router.get("/addresses/{address}/history", response_model=HistoryPage)
+# Addresses may contain "/" (RFC 5322 allows it, and %2F is decoded before routing), so the
+# routes take the rest of the path; those with a suffix come first. A domain has no "/", so
+# ``a/history@example.com`` can never be read as the history of ``a``.
+@router.get("/addresses/{address:path}/history", response_model=HistoryPage)
 def history(address: str, services: Svc, _: Viewer, cursor: int | None = Query(None, ge=0),
             limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     normalized = normalize_address(address)
@@ -72,13 +71,18 @@ def history(address: str, services: Svc, _: Viewer, cursor: int | None = Query(N
     }
 
 
-@router.get("/addresses/{address}/status-at", response_model=StatusAt)
+@router.get("/addresses/{address:path}/status-at", response_model=StatusAt)
 def get_status_at(address: str, services: Svc, _: Viewer,
                   at: str = Query(..., max_length=64)) -> dict[str, Any]:
     return status_at(services.ledger, normalize_address(address), parse_instant(at))
 
 
-@router.post("/addresses/{address}/reset", response_model=AddressStatus)
+@router.get("/addresses/{address:path}", response_model=AddressStatus)
+def get_status(address: str, services: Svc, _: Reader) -> dict[str, Any]:
+    return services.statuses.status(normalize_address(address))
+
+
+@router.post("/addresses/{address:path}/reset", response_model=AddressStatus)
 def reset(address: str, body: ResetRequest, services: Svc, who: Operator) -> dict[str, Any]:
     normalized = normalize_address(address)
     services.ledger.reset(normalized, actor=who.name, reason=body.reason, consent=body.consent,
@@ -87,7 +91,7 @@ def reset(address: str, body: ResetRequest, services: Svc, who: Operator) -> dic
     return services.reader.status(normalized)
 
 
-@router.post("/addresses/{address}/suppress", response_model=AddressStatus)
+@router.post("/addresses/{address:path}/suppress", response_model=AddressStatus)
 def suppress(address: str, body: SuppressRequest, services: Svc,
              who: Operator) -> dict[str, Any]:
     normalized = normalize_address(address)
@@ -96,12 +100,25 @@ def suppress(address: str, body: SuppressRequest, services: Svc,
     return services.reader.status(normalized)
 
 
-@router.delete("/addresses/{address}", response_model=Erasure)
-def erase(address: str, body: EraseRequest, services: Svc, who: Admin) -> dict[str, Any]:
+@router.delete("/addresses/{address:path}", response_model=Erasure)
+def erase(address: str, services: Svc, who: Admin, body: EraseRequest | None = None,
+          reason: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
+          ) -> dict[str, Any]:
     """Crypto-shred the address's personal data; a block survives as a keyed hash.
-    Repeating it answers 200 with ``erased: false`` (and finishes any cleanup left over)."""
+    The reason comes as ``?reason=`` or a JSON body ``{"reason"}`` (many clients and proxies
+    drop DELETE bodies). Repeating it answers 200 with ``erased: false`` (and finishes any
+    cleanup left over)."""
     normalized = normalize_address(address)
-    erased = services.ledger.erase(normalized, actor=who.name, reason=body.reason,
+    why = _one_reason(reason, body.reason if body else None)
+    erased = services.ledger.erase(normalized, actor=who.name, reason=why,
                                    occurred_at=datetime.now(UTC), source="api")
     status = services.statuses.status(normalized)
     return {"erased": erased, "status": status["status"], "sendable": status["sendable"]}
+
+
+def _one_reason(query: str | None, body: str | None) -> str:
+    if query is None and body is None:
+        raise InvalidCommand("reason: give why, as ?reason= or a JSON body {\"reason\": …}")
+    if query is not None and body is not None and query != body:
+        raise InvalidCommand("reason: ?reason= and the body's reason differ; give it once")
+    return str(query if query is not None else body)

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from adapters.send_validation import OutgoingMessage
+from adapters.addresses import normalize_address
+from adapters.send_validation import OutgoingMessage, validate
 from api.deps import Sender, Svc
 from api.schemas import RecordRequest, RecordResponse, SendRequest, SendResponse
-from domain.addresses import normalize_address
 from domain.errors import InvalidAddress
 from domain.reports import Sent
 
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1", tags=["messages"])
 
 @router.post("/messages:record", response_model=RecordResponse)
 def record_send(body: RecordRequest, services: Svc, who: Sender) -> dict[str, Any]:
+    sender = who.binding.sender(body.sender) if who.binding else body.sender
     sent_at = body.sent_at or datetime.now(UTC)
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)
@@ -29,7 +30,7 @@ def record_send(body: RecordRequest, services: Svc, who: Sender) -> dict[str, An
         except InvalidAddress as error:
             raise InvalidAddress(f"recipients[{index}]: {error.message}") from None
         reports.append(Sent(address=address, message_id=body.message_id, occurred_at=sent_at,
-                            source="api", sender=body.sender, profile_id=recipient.profile_id))
+                            source="api", sender=sender, profile_id=recipient.profile_id))
     recorded = services.ledger.record(*reports)
     return {"message_id": body.message_id,
             "recipients": [{"address": r.address, "recorded": ok}
@@ -39,6 +40,9 @@ def record_send(body: RecordRequest, services: Svc, who: Sender) -> dict[str, An
 @router.post("/messages", response_model=SendResponse)
 def send_message(body: SendRequest, services: Svc, who: Sender) -> dict[str, Any]:
     """Pre-check each recipient, send the sendable ones through SES, answer after the commit."""
+    sender = who.binding.sender(body.sender) if who.binding else body.sender
     message = OutgoingMessage(body.from_address, body.to, body.subject, body.text, body.html,
-                              body.sender, body.profile_ids)
+                              sender, body.profile_ids)
+    if who.binding:
+        who.binding.check_from(validate(message).from_normalized.rpartition("@")[2])
     return {"results": [r.as_dict() for r in services.email().send(message)]}

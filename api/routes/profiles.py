@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from adapters.addresses import normalize_address
 from api.deps import Operator, Svc, Viewer
 from api.schemas import EmailChange, Profile
 from api.services import Services
-from domain.addresses import normalize_address
 from domain.errors import ProfileNotFound
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
@@ -24,12 +24,12 @@ def _profile(services: Services, profile_id: str) -> dict[str, Any]:
     return {**profile, "status": services.reader.status(profile["address"])}
 
 
-@router.get("/profiles/{profile_id}", response_model=Profile)
+@router.get("/profiles/{profile_id:path}", response_model=Profile)
 def get_profile(profile_id: ProfileId, services: Svc, _: Viewer) -> dict[str, Any]:
     return _profile(services, profile_id)
 
 
-@router.put("/profiles/{profile_id}/email", response_model=Profile)
+@router.put("/profiles/{profile_id:path}/email", response_model=Profile)
 def change_email(profile_id: ProfileId, body: EmailChange, services: Svc,
                  who: Operator) -> dict[str, Any]:
     new_address = normalize_address(body.email)

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from adapters.addresses import normalize_address
 from api.deps import Admin, Operator, Svc
-from domain.addresses import normalize_address
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 

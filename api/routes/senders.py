@@ -20,7 +20,7 @@ def list_senders(services: Svc, _: Viewer) -> dict[str, Any]:
                         for name in services.senders.names()]}
 
 
-@router.get("/senders/{sender}")
+@router.get("/senders/{sender:path}")
 def get_sender(sender: str, services: Svc, _: Viewer) -> dict[str, Any]:
     if sender not in services.senders.names():
         raise HTTPException(404, f"no sender {sender!r} has been seen")
@@ -28,7 +28,7 @@ def get_sender(sender: str, services: Svc, _: Viewer) -> dict[str, Any]:
     return services.senders.report(sender, now.date(), now)
 
 
-@router.post("/senders/{sender}/resume")
+@router.post("/senders/{sender:path}/resume")
 def resume_sender(sender: str, body: SuppressRequest, services: Svc,
                   who: Admin) -> dict[str, Any]:
     if sender not in services.senders.names():

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.addresses import normalize_address
 from adapters.send_validation import (
     MAX_MESSAGE_BYTES,
     MAX_RECIPIENTS,
@@ -13,7 +14,6 @@ from adapters.send_validation import (
     ValidMessage,
     validate,
 )
-from domain.addresses import normalize_address
 from domain.errors import InvalidAddress, InvalidMessage, LedgerError
 
 FROM = "News <News@Example.com>"

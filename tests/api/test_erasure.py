@@ -24,7 +24,7 @@ from api.app import create_app
 from api.services import Services, build_services
 from domain.reports import Bounce, Sent
 from projections.export import records, write_jsonl
-from tests.conftest import make_settings
+from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.ses_fakes import FROM, moto_recipients
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -208,7 +208,7 @@ def test_erasure_without_the_erasure_key_is_refused(database_url: str) -> None:
         built.ledger.record(Sent(ADDRESS, "m-1", NOW, "api"))
         with TestClient(create_app(services=built)) as client:
             response = client.request("DELETE", f"/v1/addresses/{ADDRESS}",
-                                      headers={"Authorization": "Bearer test-admin-token"},
+                                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                                       json={"reason": "asked"})
         assert (response.status_code, response.json()["error"]["code"]) == (
             503, "erasure_unavailable")

@@ -11,6 +11,7 @@ EXPECTED = [
     "Registered", "MessageSent", "SendBlocked", "Delivered", "SoftBounced", "HardBounced",
     "Complained", "EmailChangedTo", "EmailChangedFrom", "StatusReset", "Suppressed",
     "DeliveryDelayed", "Rejected", "SoftBounceEscalated", "Erased", "RegisteredAgain",
+    "AddedToSesSuppressionList", "RemovedFromSesSuppressionList",
 ]
 
 
