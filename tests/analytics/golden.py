@@ -1,10 +1,12 @@
 """The golden export: a small ledger with every event type, and its export as written by the
-code before the streaming export (commit 2d4292e).
+export before it streamed rows (library event objects, ``json.dumps``).
 
 ``tests/analytics/golden/ledger.db`` holds the stored events and data keys (SQLite, sealed
-events, two erased addresses); ``export.jsonl`` is what ``bounceledger export --format
-jsonl`` wrote from it then. The export must keep producing exactly those bytes, on SQLite and
-(after the stored rows are copied over unchanged) on PostgreSQL.
+events, two erased addresses), recorded by this module at commit 2d4292e; ``export.jsonl``
+is what ``bounceledger export --format jsonl`` wrote from it with main's code at faef542 —
+after the classifier, so the bounces (stored before it, class version 1) carry
+``failure_class`` and ``rule`` null from the upcaster. The export must keep producing exactly
+those bytes, on SQLite and (the stored rows copied over unchanged) on PostgreSQL.
 
 ``python -m tests.analytics.golden DIR`` regenerates both files — only with a reason: the
 point of the file is that it was written by the old code.
