@@ -43,15 +43,17 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
 from adapters.sql import Cursor, Database
+from domain.address import Address
 from domain.addresses import address_id
 from domain.redaction import ERASED, redacted
 
 VERSION = b"\x01"
 KEY_TTL_S = 30.0
-_ADDRESS_TOPIC = "domain.address:Address."
-_PLAIN = frozenset({_ADDRESS_TOPIC + "Erased"})
-_OTHER = {_ADDRESS_TOPIC + "EmailChangedTo": "new_address",
-          _ADDRESS_TOPIC + "EmailChangedFrom": "old_address"}
+# Stored rows are matched by topic; the topics come from the event classes.
+_ADDRESS_TOPIC = get_topic(Address) + "."
+_PLAIN = frozenset({get_topic(Address.Erased)})
+_OTHER = {get_topic(Address.EmailChangedTo): "new_address",
+          get_topic(Address.EmailChangedFrom): "old_address"}
 _SEALED = "sealed:1:"
 
 

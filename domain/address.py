@@ -57,7 +57,12 @@ class Address(Aggregate):
     def create_id(address: str) -> UUID:
         return address_id(address)
 
-    @event("Registered")
+    class Registered(Aggregate.Created, Event):
+        """The first fact about an address: its normalized spelling."""
+
+        address: str
+
+    @event(Registered)
     def __init__(self, address: str) -> None:
         self.address: str | None = address
         self.seen = SeenReports()
@@ -75,7 +80,16 @@ class Address(Aggregate):
         self._message_sent(message_id, sender, profile_id, occurred_at, source)
         return True
 
-    @event("MessageSent")
+    class MessageSent(Event):
+        """SES accepted a message to the address (once per message id)."""
+
+        message_id: str
+        sender: str | None
+        profile_id: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(MessageSent)
     def _message_sent(
         self, message_id: str, sender: str | None, profile_id: str | None,
         occurred_at: datetime, source: str,
@@ -90,7 +104,17 @@ class Address(Aggregate):
         self._send_blocked(status, reason, sender, profile_id, occurred_at, source)
         return True
 
-    @event("SendBlocked")
+    class SendBlocked(Event):
+        """A send was refused here because the address was not sendable."""
+
+        status: str
+        reason: str | None
+        sender: str | None
+        profile_id: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(SendBlocked)
     def _send_blocked(
         self, status: str, reason: str | None, sender: str | None, profile_id: str | None,
         occurred_at: datetime, source: str,
@@ -109,7 +133,17 @@ class Address(Aggregate):
         self._delivered(message_id, sender, reporting_mta, smtp_response, occurred_at, source)
         return True
 
-    @event("Delivered")
+    class Delivered(Event):
+        """The receiving server accepted a message (once per message id)."""
+
+        message_id: str
+        sender: str | None
+        reporting_mta: str | None
+        smtp_response: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(Delivered)
     def _delivered(
         self, message_id: str, sender: str | None, reporting_mta: str | None,
         smtp_response: str | None, occurred_at: datetime, source: str,
@@ -216,7 +250,23 @@ class Address(Aggregate):
                               sender, occurred_at, source)
         return True
 
-    @event("SenderRejected")
+    class SenderRejected(Event):
+        """The receiving server refused the *sender*, not the mailbox (SPEC §3.1)."""
+
+        message_id: str | None
+        feedback_id: str
+        bounce_type: str
+        bounce_subtype: str
+        failure_class: str
+        rule: str
+        status_code: str | None
+        diagnostic: str | None
+        reporting_mta: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(SenderRejected)
     def _sender_rejected(
         self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
         failure_class: str, rule: str, status_code: str | None, diagnostic: str | None,
@@ -238,7 +288,19 @@ class Address(Aggregate):
         )
         return True
 
-    @event("Complained")
+    class Complained(Event):
+        """The recipient reported a message (once per SES feedback id)."""
+
+        message_id: str | None
+        feedback_id: str
+        feedback_type: str | None
+        complaint_subtype: str | None
+        user_agent: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(Complained)
     def _complained(
         self, message_id: str | None, feedback_id: str, feedback_type: str | None,
         complaint_subtype: str | None, user_agent: str | None, sender: str | None,
@@ -259,7 +321,20 @@ class Address(Aggregate):
                                reporting_mta, sender, occurred_at, source)
         return True
 
-    @event("DeliveryDelayed")
+    class DeliveryDelayed(Event):
+        """SES is still retrying a message; the status does not change."""
+
+        message_id: str
+        delay_type: str | None
+        expiration_time: datetime | None
+        diagnostic: str | None
+        status_code: str | None
+        reporting_mta: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(DeliveryDelayed)
     def _delivery_delayed(
         self, message_id: str, delay_type: str | None, expiration_time: datetime | None,
         diagnostic: str | None, status_code: str | None, reporting_mta: str | None,
@@ -277,7 +352,16 @@ class Address(Aggregate):
         self._rejected(message_id, reason, sender, occurred_at, source)
         return True
 
-    @event("Rejected")
+    class Rejected(Event):
+        """SES refused the message itself (virus, rendering failure)."""
+
+        message_id: str
+        reason: str | None
+        sender: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(Rejected)
     def _rejected(
         self, message_id: str, reason: str | None, sender: str | None,
         occurred_at: datetime, source: str,
@@ -292,7 +376,15 @@ class Address(Aggregate):
         self._soft_bounce_escalated(streak_since, diagnostic, occurred_at, source)
         return True
 
-    @event("SoftBounceEscalated")
+    class SoftBounceEscalated(Event):
+        """A soft-bounce streak outlived the grace period: now a hard block."""
+
+        streak_since: datetime
+        diagnostic: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(SoftBounceEscalated)
     def _soft_bounce_escalated(
         self, streak_since: datetime, diagnostic: str | None, occurred_at: datetime, source: str,
     ) -> None:
@@ -308,7 +400,16 @@ class Address(Aggregate):
         self._email_changed_to(profile_id, new_address, actor, occurred_at, source)
         return True
 
-    @event("EmailChangedTo")
+    class EmailChangedTo(Event):
+        """The profile left this address for ``new_address``."""
+
+        profile_id: str
+        new_address: str
+        actor: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(EmailChangedTo)
     def _email_changed_to(
         self, profile_id: str, new_address: str, actor: str | None,
         occurred_at: datetime, source: str,
@@ -323,7 +424,16 @@ class Address(Aggregate):
         self._email_changed_from(profile_id, old_address, actor, occurred_at, source)
         return True
 
-    @event("EmailChangedFrom")
+    class EmailChangedFrom(Event):
+        """The profile arrived at this address (from ``old_address``, if any)."""
+
+        profile_id: str
+        old_address: str | None
+        actor: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(EmailChangedFrom)
     def _email_changed_from(
         self, profile_id: str, old_address: str | None, actor: str | None,
         occurred_at: datetime, source: str,
@@ -338,7 +448,16 @@ class Address(Aggregate):
         self._status_reset(actor, reason, consent, occurred_at, source)
         return True
 
-    @event("StatusReset")
+    class StatusReset(Event):
+        """An operator returned the address to ``ok``; history stays."""
+
+        actor: str
+        reason: str
+        consent: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(StatusReset)
     def _status_reset(
         self, actor: str, reason: str, consent: str | None, occurred_at: datetime, source: str,
     ) -> None:
@@ -351,7 +470,15 @@ class Address(Aggregate):
         self._suppressed(actor, reason, occurred_at, source)
         return True
 
-    @event("Suppressed")
+    class Suppressed(Event):
+        """Blocked by an operator's decision or an import."""
+
+        actor: str
+        reason: str
+        occurred_at: datetime
+        source: str
+
+    @event(Suppressed)
     def _suppressed(self, actor: str, reason: str, occurred_at: datetime, source: str) -> None:
         if source == "import":
             self.seen.add(report_key("import", reason))
@@ -367,7 +494,16 @@ class Address(Aggregate):
         self._added_to_ses_list(reason, request, cause, occurred_at, source)
         return True
 
-    @event("AddedToSesSuppressionList")
+    class AddedToSesSuppressionList(Event):
+        """SES acknowledged ``PutSuppressedDestination`` (SPEC §12)."""
+
+        reason: str
+        request: str
+        cause: str
+        occurred_at: datetime
+        source: str
+
+    @event(AddedToSesSuppressionList)
     def _added_to_ses_list(self, reason: str, request: str, cause: str, occurred_at: datetime,
                            source: str) -> None:
         self.ses_listed = True
@@ -380,7 +516,16 @@ class Address(Aggregate):
         self._removed_from_ses_list(request, cause, found, occurred_at, source)
         return True
 
-    @event("RemovedFromSesSuppressionList")
+    class RemovedFromSesSuppressionList(Event):
+        """SES acknowledged ``DeleteSuppressedDestination`` (SPEC §12)."""
+
+        request: str
+        cause: str
+        found: bool
+        occurred_at: datetime
+        source: str
+
+    @event(RemovedFromSesSuppressionList)
     def _removed_from_ses_list(self, request: str, cause: str, found: bool,
                                occurred_at: datetime, source: str) -> None:
         self.ses_listed = False
@@ -403,7 +548,18 @@ class Address(Aggregate):
         self._erased(actor, reason, status, blocked, address_hash, occurred_at, source)
         return True
 
-    @event("Erased")
+    class Erased(Event):
+        """The address's personal data was erased; ``status`` is the status then."""
+
+        actor: str
+        reason: str
+        status: str
+        blocked: bool
+        address_hash: str | None
+        occurred_at: datetime
+        source: str
+
+    @event(Erased)
     def _erased(
         self, actor: str, reason: str, status: str, blocked: bool, address_hash: str | None,
         occurred_at: datetime, source: str,
@@ -423,7 +579,12 @@ class Address(Aggregate):
         if self.erased:
             self._registered_again(address)
 
-    @event("RegisteredAgain")
+    class RegisteredAgain(Event):
+        """A new fact about an erased address names it again."""
+
+        address: str
+
+    @event(RegisteredAgain)
     def _registered_again(self, address: str) -> None:
         self.address = address
         self.erased = False
@@ -432,17 +593,17 @@ class Address(Aggregate):
 def report_key_of(event: Any) -> str | None:
     """The idempotency key an event records (the key its body adds to ``seen``), for the
     report index the write path keeps beside the events."""
-    if isinstance(event, Address.MessageSent):  # type: ignore[attr-defined]
+    if isinstance(event, Address.MessageSent):
         return report_key("sent", event.message_id)
-    if isinstance(event, Address.Delivered):  # type: ignore[attr-defined]
+    if isinstance(event, Address.Delivered):
         return report_key("delivery", event.message_id)
-    if isinstance(event, Address.HardBounced | Address.SoftBounced  # type: ignore[attr-defined]
-                  | Address.Complained | Address.SenderRejected):  # type: ignore[attr-defined]
+    if isinstance(event, Address.HardBounced | Address.SoftBounced
+                  | Address.Complained | Address.SenderRejected):
         return report_key("feedback", event.feedback_id)
-    if isinstance(event, Address.DeliveryDelayed):  # type: ignore[attr-defined]
+    if isinstance(event, Address.DeliveryDelayed):
         return report_key("delay", f"{event.message_id}@{event.occurred_at.isoformat()}")
-    if isinstance(event, Address.Rejected):  # type: ignore[attr-defined]
+    if isinstance(event, Address.Rejected):
         return report_key("reject", event.message_id)
-    if isinstance(event, Address.Suppressed) and event.source == "import":  # type: ignore[attr-defined]
+    if isinstance(event, Address.Suppressed) and event.source == "import":
         return report_key("import", event.reason)
     return None

@@ -5,16 +5,17 @@ view, which folds one event into a stored standing, but ~8 µs per event when a 
 folds millions. ``Folding`` keeps the same facts in lists and changes them in place; the
 rules are the same ones, in the same order, and ``standing()`` gives exactly the
 ``Standing`` that ``policy.fold`` gives for the same events (a property test holds the two
-together: ``tests/domain/test_folding.py``). Events come in as their type name and fields.
+together: ``tests/domain/test_folding.py``). Events come in as their class and fields.
 """
 
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from domain.address import Address
 from domain.policy import (
     COUNT_NAMES,
     SENDABLE,
@@ -29,12 +30,14 @@ from domain.policy import (
 Fields = Mapping[str, Any]
 _SENT, _DELIVERED, _SOFT, _HARD, _COMPLAINTS, _BLOCKED = range(len(COUNT_NAMES))
 # The events after which the verdict can differ (the others move counts or times only).
-JUDGED = frozenset({"Delivered", "SoftBounced", "HardBounced", "Complained", "StatusReset",
-                    "Suppressed", "SoftBounceEscalated", "Erased"})
+JUDGED: frozenset[type[Any]] = frozenset({
+    Address.Delivered, Address.SoftBounced, Address.HardBounced, Address.Complained,
+    Address.StatusReset, Address.Suppressed, Address.SoftBounceEscalated, Address.Erased})
 # The events whose fold reads more than when they happened (``occurred_at``): for every
 # other one, ``apply(kind, {"occurred_at": …})`` is the whole story.
-READS_FIELDS = frozenset({"SoftBounced", "HardBounced", "Complained", "Suppressed",
-                          "SoftBounceEscalated", "Erased"})
+READS_FIELDS: frozenset[type[Any]] = frozenset({
+    Address.SoftBounced, Address.HardBounced, Address.Complained, Address.Suppressed,
+    Address.SoftBounceEscalated, Address.Erased})
 
 
 class Folding:
@@ -62,8 +65,8 @@ class Folding:
     def verdict(self) -> Verdict:
         return verdict(self.standing(), self.policy)
 
-    def apply(self, kind: str, fields: Fields) -> None:
-        """Fold one event in, as ``policy.apply`` does."""
+    def apply(self, kind: type[Any], fields: Fields) -> None:
+        """Fold one event of class ``kind`` in, as ``policy.apply`` does."""
         occurred = fields.get("occurred_at")
         if occurred is not None and (self.last_event_at is None
                                      or occurred > self.last_event_at):
@@ -139,15 +142,15 @@ class Folding:
         self.deliveries = [d for d in self.deliveries if d >= horizon]
 
 
-_HANDLERS = {
-    "MessageSent": Folding._sent,
-    "SendBlocked": Folding._blocked,
-    "Delivered": Folding._delivered,
-    "SoftBounced": Folding._soft_bounced,
-    "HardBounced": Folding._hard_bounced,
-    "Complained": Folding._complained,
-    "StatusReset": Folding._reset,
-    "Suppressed": Folding._suppressed,
-    "SoftBounceEscalated": Folding._escalated,
-    "Erased": Folding._erased,
+_HANDLERS: dict[type[Any], Callable[[Folding, Fields], None]] = {
+    Address.MessageSent: Folding._sent,
+    Address.SendBlocked: Folding._blocked,
+    Address.Delivered: Folding._delivered,
+    Address.SoftBounced: Folding._soft_bounced,
+    Address.HardBounced: Folding._hard_bounced,
+    Address.Complained: Folding._complained,
+    Address.StatusReset: Folding._reset,
+    Address.Suppressed: Folding._suppressed,
+    Address.SoftBounceEscalated: Folding._escalated,
+    Address.Erased: Folding._erased,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.address import Address
 from domain.policy import COMPLAINED, OK, SENDABLE, SOFT_BOUNCED
 
 ADDRESS_BLOCKED = "address.blocked"
@@ -29,7 +30,7 @@ _SENDER_TYPES = {"warned": SENDER_WARNED, "paused": SENDER_PAUSED, "active": SEN
 
 # Events after which SES's list must not keep the address (SPEC §12): an operator said the
 # recipient is fine, or the receiving server refused the *sender*, not the mailbox.
-LIFTS_SES_BLOCK = frozenset({"StatusReset", "SenderRejected"})
+LIFTS_SES_BLOCK = (Address.StatusReset, Address.SenderRejected)
 
 PUT, DELETE = "put", "delete"
 BOUNCE, COMPLAINT = "BOUNCE", "COMPLAINT"

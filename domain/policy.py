@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from domain.address import Address
 
 OK, SOFT_BOUNCED, BOUNCED, COMPLAINED, SUPPRESSED = (
     "ok", "soft_bounced", "bounced", "complained", "suppressed",
@@ -99,7 +101,18 @@ class Standing:
 
 # -- folding events in --------------------------------------------------------------------------
 
-Handler = Callable[[Standing, Any, Policy], Standing]
+E = TypeVar("E")
+Handler = Callable[[Standing, E, Policy], Standing]
+_HANDLERS: dict[type[Any], Handler[Any]] = {}
+
+
+def _on(event_class: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+    """Register the handler of one event class (mypy holds the handler to that class)."""
+    def register(handler: Handler[E]) -> Handler[E]:
+        _HANDLERS[event_class] = handler
+        return handler
+
+    return register
 
 
 def fold(events: Iterable[Any], policy: Policy, standing: Standing | None = None) -> Standing:
@@ -116,26 +129,30 @@ def apply(standing: Standing, domain_event: Any, policy: Policy) -> Standing:
     latest = standing.last_event_at
     if occurred is not None and (latest is None or occurred > latest):
         standing = replace(standing, last_event_at=occurred)
-    handler = _HANDLERS.get(type(domain_event).__name__)
+    handler = _HANDLERS.get(type(domain_event))
     return handler(standing, domain_event, policy) if handler else standing
 
 
-def _sent(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.MessageSent)
+def _sent(st: Standing, e: Address.MessageSent, policy: Policy) -> Standing:
     return st.counted("sent")
 
 
-def _blocked(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.SendBlocked)
+def _blocked(st: Standing, e: Address.SendBlocked, policy: Policy) -> Standing:
     return st.counted("blocked")
 
 
-def _delivered(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.Delivered)
+def _delivered(st: Standing, e: Address.Delivered, policy: Policy) -> Standing:
     st = st.counted("delivered")
     if not st.current(e.occurred_at):
         return st
     return _prune(replace(st, deliveries=tuple(sorted((*st.deliveries, e.occurred_at)))), policy)
 
 
-def _soft_bounced(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.SoftBounced)
+def _soft_bounced(st: Standing, e: Address.SoftBounced, policy: Policy) -> Standing:
     st = st.counted("soft_bounces")
     if not st.current(e.occurred_at) or e.bounce_subtype in policy.not_mailbox_subtypes:
         return st
@@ -143,7 +160,8 @@ def _soft_bounced(st: Standing, e: Any, policy: Policy) -> Standing:
     return _prune(replace(st, soft=tuple(sorted((*st.soft, mark)))), policy)
 
 
-def _hard_bounced(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.HardBounced)
+def _hard_bounced(st: Standing, e: Address.HardBounced, policy: Policy) -> Standing:
     st = st.counted("hard_bounces")
     if not st.current(e.occurred_at):
         return st
@@ -151,7 +169,8 @@ def _hard_bounced(st: Standing, e: Any, policy: Policy) -> Standing:
     return replace(st, hard=tuple(sorted((*st.hard, mark))))
 
 
-def _complained(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.Complained)
+def _complained(st: Standing, e: Address.Complained, policy: Policy) -> Standing:
     st = st.counted("complaints")
     if not st.current(e.occurred_at) or e.feedback_type == "not-spam":
         return st
@@ -159,43 +178,33 @@ def _complained(st: Standing, e: Any, policy: Policy) -> Standing:
     return replace(st, complaints=tuple(sorted((*st.complaints, mark))))
 
 
-def _reset(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.StatusReset)
+def _reset(st: Standing, e: Address.StatusReset, policy: Policy) -> Standing:
     reset_at = max(e.occurred_at, st.reset_at) if st.reset_at else e.occurred_at
     return Standing(counts=st.counts, reset_at=reset_at, last_event_at=st.last_event_at)
 
 
-def _suppressed(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.Suppressed)
+def _suppressed(st: Standing, e: Address.Suppressed, policy: Policy) -> Standing:
     if st.suppressed is not None or not st.current(e.occurred_at):
         return st
     code = "imported_suppression" if e.source == "import" else "manual_suppression"
     return replace(st, suppressed=Mark(e.occurred_at, code, e.reason))
 
 
-def _escalated(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.SoftBounceEscalated)
+def _escalated(st: Standing, e: Address.SoftBounceEscalated, policy: Policy) -> Standing:
     if st.escalated is not None or not st.current(e.streak_since):
         return st
     return replace(st, escalated=Mark(e.occurred_at, "transient_grace_expired", e.diagnostic))
 
 
-def _erased(st: Standing, e: Any, policy: Policy) -> Standing:
+@_on(Address.Erased)
+def _erased(st: Standing, e: Address.Erased, policy: Policy) -> Standing:
     """Everything before an erasure is forgotten but a block: ``Redacted`` events count for
     nothing, so the status at erasure is carried forward here, reason ``erased``."""
     keep = Mark(e.occurred_at, e.status, None) if e.blocked and e.status not in SENDABLE else None
     return Standing(erased=keep, last_event_at=st.last_event_at)
-
-
-_HANDLERS: dict[str, Handler] = {
-    "MessageSent": _sent,
-    "SendBlocked": _blocked,
-    "Delivered": _delivered,
-    "SoftBounced": _soft_bounced,
-    "HardBounced": _hard_bounced,
-    "Complained": _complained,
-    "StatusReset": _reset,
-    "Suppressed": _suppressed,
-    "SoftBounceEscalated": _escalated,
-    "Erased": _erased,
-}
 
 
 def _prune(st: Standing, policy: Policy) -> Standing:

@@ -35,7 +35,7 @@ class Redacted(DomainEvent):
                                  "originator_version": self.originator_version,
                                  "timestamp": self.timestamp}
         if aggregate is None:
-            cls: type = Address.Registered  # type: ignore[attr-defined]
+            cls: type = Address.Registered
             state.update(originator_topic=get_topic(Address), address=None)
         else:
             cls = Address.Event

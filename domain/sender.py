@@ -105,7 +105,12 @@ class Sender(Aggregate):
     def create_id(name: str) -> UUID:
         return sender_id(name)
 
-    @event("SenderRegistered")
+    class SenderRegistered(Aggregate.Created):
+        """The first fact about a sender: its name."""
+
+        name: str
+
+    @event(SenderRegistered)
     def __init__(self, name: str) -> None:
         self.name = name
         self.state = ACTIVE
@@ -127,7 +132,18 @@ class Sender(Aggregate):
                             source)
         return True
 
-    @event("SenderStateChanged")
+    class SenderStateChanged(Aggregate.Event):
+        """The rules or an admin moved the sender to ``state``."""
+
+        sender: str
+        state: str
+        rule: str | None
+        detail: str | None
+        decided_by: str
+        occurred_at: datetime
+        source: str
+
+    @event(SenderStateChanged)
     def _state_changed(self, sender: str, state: str, rule: str | None, detail: str | None,
                        decided_by: str, occurred_at: datetime, source: str) -> None:
         self.state = state

@@ -67,7 +67,7 @@ def import_listed(ledger: Ledger, entries: Sequence[tuple[str, str]], *,
                 aggregates[address] = agg
             results.append(_import_one(batch, ledger, agg, reason, occurred_at))
         batch.save([a for a in aggregates.values() if a.pending_events and any(
-            type(e).__name__ == "Suppressed" for e in a.pending_events)])
+            isinstance(e, Address.Suppressed) for e in a.pending_events)])
         return results
 
     return ledger.store.run(work)

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from adapters.event_log import EventLog, Row, Snapshot
 from adapters.shredding import VERSION, unseal
 from adapters.sql import Cursor, Database
+from domain.address import Address
 from projections.log_rows import Kind, Opener, kind, open_others, python_value, stale
 
 MARKS_TABLE = (
@@ -62,12 +63,12 @@ class _Keys:
 class LogEvent:
     """One stored event: its place and type at once, its fields only when asked for."""
 
-    __slots__ = ("_keys", "_kind", "_opener", "_row", "address_event", "originator_id",
+    __slots__ = ("_keys", "_kind", "_opener", "_row", "address_event", "cls", "originator_id",
                  "position", "type", "version")
 
     def __init__(self, row: Row, what: Kind, opener: Opener, keys: _Keys) -> None:
         self.position, self.originator_id, self.version = row[0], row[1], row[2]
-        self.type, self.address_event = what.name, what.address
+        self.cls, self.type, self.address_event = what.cls, what.name, what.address
         self._row, self._kind, self._opener, self._keys = row, what, opener, keys
 
     def fields(self) -> dict[str, Any] | None:
@@ -84,7 +85,7 @@ class LogEvent:
             data = orjson.loads(plain)
             if stale(data, self._kind):
                 data = self._opener.upcast(key, version, topic, bytes(state)).state
-            elif self.type in _CHANGES:
+            elif self.cls in _CHANGES:
                 open_others(data, key, self._keys.other)
         else:
             opened = self._opener.open(key, version, topic, bytes(state),
@@ -115,7 +116,7 @@ class LogEvent:
                 else datetime.fromisoformat(occurred["_data_"])}
 
 
-_CHANGES = ("EmailChangedTo", "EmailChangedFrom")
+_CHANGES = (Address.EmailChangedTo, Address.EmailChangedFrom)
 
 
 @runtime_checkable

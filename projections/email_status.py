@@ -103,7 +103,7 @@ class EmailStatusView:
             self.changes.begin()
         for position, event in events:
             key = str(event.originator_id)
-            if type(event).__name__ == "Erased":
+            if isinstance(event, Address.Erased):
                 self._erase(cur, key, event, position, rows, touched)
                 continue
             row = rows.get(key) or self._new_row(cur, key, event)
@@ -158,7 +158,7 @@ class EmailStatusView:
         if address is None:
             return None
         standing = Standing()
-        if type(event).__name__ == "RegisteredAgain":
+        if isinstance(event, Address.RegisteredAgain):
             cur.execute(f"SELECT status, erased_at FROM {self.blocks_table} "
                         "WHERE address_id = ?", (key,))
             block = cur.fetchone()

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.address import Address
 from domain.failure_classes import classify, describe
 from domain.redaction import ERASED, Redacted, event_type
 from projections.base import iso
 
-BOUNCE_EVENTS = frozenset({"HardBounced", "SoftBounced", "SenderRejected"})
+BOUNCE_EVENTS = (Address.HardBounced, Address.SoftBounced, Address.SenderRejected)
 
 _ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "occurred_at"}
 
@@ -32,7 +33,7 @@ def event_dict(event: Any, address: str | None, position: int | None = None) -> 
         data: dict[str, Any] = {"redacted": True}
     else:
         data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
-    if isinstance(event, Redacted) or type(event).__name__ == "Erased":
+    if isinstance(event, Redacted | Address.Erased):
         address = ERASED
     record: dict[str, Any] = {} if position is None else {"position": position}
     record.update({
@@ -50,13 +51,11 @@ def explanation(event: Any) -> str | None:
     """Who failed, in plain words, for a bounce (SPEC §3.1): the class the event carries; for
     one recorded before the classifier, what it counted as then and what the classifier
     would say now (``what-if --classify`` lists those it would not have blocked)."""
-    kind = type(event).__name__
-    if kind not in BOUNCE_EVENTS or isinstance(event, Redacted):
+    if not isinstance(event, BOUNCE_EVENTS):
         return None
-    failure_class = getattr(event, "failure_class", None)
-    if failure_class is not None:
-        return describe(failure_class, getattr(event, "rule", None))
-    counted = "a hard bounce" if kind == "HardBounced" else "a soft bounce"
+    if event.failure_class is not None:
+        return describe(event.failure_class, event.rule)
+    counted = "a hard bounce" if isinstance(event, Address.HardBounced) else "a soft bounce"
     now = classify(event.bounce_type, event.bounce_subtype, event.status_code, event.diagnostic)
     return (f"Recorded before bounces were classified, and counted against the recipient as "
             f"{counted}. The classifier would now say: {now.words}")

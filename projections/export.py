@@ -33,8 +33,8 @@ from projections.log_rows import Opened, Opener, export_value, iso_text, kind, o
 
 PAGE_SIZE = 5000
 _REDACTED: dict[str, Any] = {"redacted": True}
-_NAMED = ("Registered", "RegisteredAgain")
-_CHANGES = ("EmailChangedTo", "EmailChangedFrom")
+_NAMED = (Address.Registered, Address.RegisteredAgain)
+_CHANGES = (Address.EmailChangedTo, Address.EmailChangedFrom)
 
 
 def _event_names(aggregate: type) -> set[str]:
@@ -159,7 +159,7 @@ def _page(rows: Sequence[Row], ciphers: Ciphers, opener: Opener, names: AddressN
                 data[name] = export_value(value)
         address = None
         if what.address:
-            address = _address(what.name, key, data, names, known, ciphers)
+            address = _address(what.cls, key, data, names, known, ciphers)
             if address is None:
                 unnamed.append((len(out), key))
         out.append((position, address, what.name, version, when, recorded, data))
@@ -180,15 +180,15 @@ def _unwrap(opened: Opened) -> tuple[dict[str, Any] | None, Any, Any]:
     return data, opened.timestamp, opened.occurred_at
 
 
-def _address(name: str, key: str, data: dict[str, Any], names: AddressNames,
+def _address(cls: type[Any], key: str, data: dict[str, Any], names: AddressNames,
              known: dict[str, str], ciphers: Ciphers) -> str | None:
     """An address event's address, when the page or the cache knows it."""
-    if name in _CHANGES:
+    if cls in _CHANGES:
         open_others(data, key, ciphers)
-    elif name in _NAMED:
+    elif cls in _NAMED:
         data.pop("originator_topic", None)
         names.keep(key, data["address"])
-    return ERASED if name == "Erased" else known.get(key)
+    return ERASED if cls is Address.Erased else known.get(key)
 
 
 def _wanted(page: list[Row], selection: Selection) -> list[Row]:

@@ -27,6 +27,7 @@ from eventsourcing.utils import resolve_topic
 
 from adapters.shredding import VERSION, open_other, sealed_other_id, unseal
 from domain.address import Address
+from domain.redaction import Redacted
 from projections.base import iso
 
 ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp",
@@ -39,9 +40,11 @@ _DECODE: dict[str, Callable[[Any], Any]] = {
 
 @dataclass(frozen=True)
 class Kind:
-    """What a topic is: its SPEC §4 type name, whether it is an address event, and its
-    class version (a row stored under an older one is upcast by the library's mapper)."""
+    """What a topic is: its event class (what code dispatches on), its SPEC §4 type name
+    (what exports write), whether it is an address event, and its class version (a row
+    stored under an older one is upcast by the library's mapper)."""
 
+    cls: type[Any]
     name: str
     address: bool
     version: int
@@ -50,8 +53,8 @@ class Kind:
 @lru_cache(maxsize=256)
 def kind(topic: str) -> Kind:
     cls = resolve_topic(topic)
-    address = isinstance(cls, type) and issubclass(cls, Address.Event)  # type: ignore[attr-defined]
-    return Kind(cls.__name__, address, getattr(cls, "class_version", 1))
+    address = isinstance(cls, type) and issubclass(cls, Address.Event)
+    return Kind(cls, cls.__name__, address, getattr(cls, "class_version", 1))
 
 
 def stale(fields: Fields, what: Kind) -> bool:
@@ -137,7 +140,7 @@ class Opener:
                                                         state))
         fields = {k: _transcoded(v) for k, v in vars(event).items()
                   if k not in ("originator_id", "originator_version")}
-        if type(event).__name__ == "Redacted":
+        if isinstance(event, Redacted):
             return Opened(None, fields["timestamp"], fields.get("occurred_at"))
         return Opened(fields, fields["timestamp"], fields.get("occurred_at"))
 

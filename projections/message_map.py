@@ -16,6 +16,7 @@ import redis
 from adapters.redis_cache import MessageMapCache
 from adapters.ses_events import MessageInfo
 from adapters.sql import Cursor
+from domain.address import Address
 from projections.base import Positioned, insert_rows, iso
 from projections.tables import LIVE, Names
 
@@ -70,11 +71,11 @@ class MessageMapView:
         changes = MapChanges([], [])
         run: list[Positioned] = []
         for position, event in events:  # an erasure deletes what the sends before it added
-            if type(event).__name__ == "Erased":
+            if isinstance(event, Address.Erased):
                 changes.sends += self._insert(cur, run)
                 changes.forgotten += self._erase(cur, str(event.originator_id))
                 run = []
-            elif type(event).__name__ == "MessageSent":
+            elif isinstance(event, Address.MessageSent):
                 run.append((position, event))
         changes.sends += self._insert(cur, run)
         return changes

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.sql import Cursor
+from domain.address import Address
 from projections.base import Positioned, insert_rows, iso
 from projections.tables import LIVE, Names
 
@@ -36,12 +37,11 @@ class ProfilesView:
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> None:
         run: list[tuple[bool, Positioned]] = []  # (moves the profile?, event), in log order
         for position, event in events:
-            kind = type(event).__name__
-            if kind == "EmailChangedFrom":
+            if isinstance(event, Address.EmailChangedFrom):
                 run.append((True, (position, event)))
-            elif kind == "MessageSent" and event.profile_id:
+            elif isinstance(event, Address.MessageSent) and event.profile_id:
                 run.append((False, (position, event)))
-            elif kind == "EmailChangedTo":
+            elif isinstance(event, Address.EmailChangedTo):
                 # The profile left this address. Usually its ``EmailChangedFrom`` moves it on
                 # at once; once the new address is erased, that event is unreadable and a
                 # rebuild must not leave the profile at the address it left.
@@ -49,7 +49,7 @@ class ProfilesView:
                 run = []
                 cur.execute(f"DELETE FROM {self.table} WHERE profile_id = ? "
                             "AND address_id = ?", (event.profile_id, str(event.originator_id)))
-            elif kind == "Erased":
+            elif isinstance(event, Address.Erased):
                 self._upsert(cur, run)
                 run = []
                 cur.execute(f"DELETE FROM {self.table} WHERE address_id = ?",

@@ -24,7 +24,7 @@ from domain.ledger import Ledger
 from domain.policy import Verdict, fold, verdict
 from projections.what_if import Change, Outcome
 
-BOUNCES = frozenset({"HardBounced", "SoftBounced", "SenderRejected"})
+BOUNCES = (Address.HardBounced, Address.SoftBounced, Address.SenderRejected)
 
 
 class Reclassifier:
@@ -35,18 +35,17 @@ class Reclassifier:
         self.lifted: dict[UUID, list[tuple[str | None, Classification]]] = {}
 
     def __call__(self, event: Any) -> Any | None:
-        kind = type(event).__name__
-        if kind not in BOUNCES:
+        if not isinstance(event, BOUNCES):
             return event
         found = classify(event.bounce_type, event.bounce_subtype, event.status_code,
                          event.diagnostic)
         if found.sender_side:
-            if kind != "SenderRejected":
+            if not isinstance(event, Address.SenderRejected):
                 self.lifted.setdefault(event.originator_id, []).append(
                     (event.diagnostic, found))
             return None
         hard = event.bounce_type == "Permanent" and found.failure_class != MAILBOX_FULL
-        if kind == "HardBounced" and not hard:
+        if isinstance(event, Address.HardBounced) and not hard:
             self.lifted.setdefault(event.originator_id, []).append((event.diagnostic, found))
         return _as(Address.HardBounced if hard else Address.SoftBounced, event, found)
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
+from domain.address import Address
 from domain.failure_classes import CLASS_LABELS, SENDER_SIDE, describe, without_addresses
 from domain.rejection_alerts import (
     SENDER_CLASSES,
@@ -70,7 +71,7 @@ class SenderRejectionsView:
         hourly: Counts = defaultdict(int)
         latest: dict[tuple[str, str], Any] = {}
         for _, event in events:
-            if type(event).__name__ != "SenderRejected" or not event.sender:
+            if not isinstance(event, Address.SenderRejected) or not event.sender:
                 continue
             if event.failure_class not in SENDER_SIDE:
                 continue

@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
+from domain.address import Address
 from domain.ledger import judge_senders
 from domain.rejection_alerts import RejectionPolicy, rejection_alert
-from domain.sender import ACTIVE, PAUSED, Judgement, SenderPolicy, Volume, judge
+from domain.sender import ACTIVE, PAUSED, Judgement, Sender, SenderPolicy, Volume, judge
 from projections.base import Applied, Positioned, insert_rows, iso
 from projections.pipeline import Batch
 from projections.sender_rejections import RejectionReader, SenderRejectionsView, rejections_in
@@ -39,14 +40,13 @@ def create_statements(n: Names) -> list[str]:
 
 
 def _counts(event: Any) -> dict[str, int]:
-    kind = type(event).__name__
-    if kind == "MessageSent":
+    if isinstance(event, Address.MessageSent):
         return {"sent": 1}
-    if kind == "Delivered":
+    if isinstance(event, Address.Delivered):
         return {"delivered": 1}
-    if kind == "HardBounced":
+    if isinstance(event, Address.HardBounced):
         return {"hard_bounces": 1}
-    if kind == "Complained" and event.feedback_type != "not-spam":
+    if isinstance(event, Address.Complained) and event.feedback_type != "not-spam":
         return {"complaints": 1, "virus_complaints": int(event.feedback_type == "virus")}
     return {}
 
@@ -76,10 +76,10 @@ class SendersView:
             lambda: {"sent": 0, "hard_bounces": 0})
         latest: dict[str, datetime] = {}
         for _, event in events:
-            if type(event).__name__ == "SenderStateChanged":
+            if isinstance(event, Sender.SenderStateChanged):
                 self._state(cur, event)
                 continue
-            if type(event).__name__ == "SenderRejected" and event.sender:
+            if isinstance(event, Address.SenderRejected) and event.sender:
                 # Counted by ``SenderRejectionsView``; the rules judge this sender again.
                 latest[event.sender] = max(latest.get(event.sender, event.occurred_at),
                                            event.occurred_at)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from adapters.ses_sync_store import create_tables, forget_address, mark_done
 from adapters.sql import Cursor
@@ -25,7 +25,7 @@ from projections.base import Positioned, insert_rows, iso
 from projections.status_changes import StatusChange, StatusChanges
 from projections.webhooks import NotReplayable, erasures
 
-ACKNOWLEDGEMENTS = frozenset({"AddedToSesSuppressionList", "RemovedFromSesSuppressionList"})
+ACKNOWLEDGEMENTS = (Address.AddedToSesSuppressionList, Address.RemovedFromSesSuppressionList)
 OUTBOX_COLUMNS = ("id", "position", "address_id", "address", "action", "reason", "cause",
                   "state", "next_attempt_at", "created_at")
 OUTBOX_TYPES = ("text", "bigint", "text", "text", "text", "text", "text", "text", "text",
@@ -34,7 +34,7 @@ OUTBOX_TYPES = ("text", "bigint", "text", "text", "text", "text", "text", "text"
 
 def from_ses(event: Any) -> bool:
     """A suppression imported from SES's own list (the sync's pull or an SES JSON file)."""
-    return (type(event).__name__ == "Suppressed" and event.source == "import"
+    return (isinstance(event, Address.Suppressed) and event.source == "import"
             and str(event.reason).startswith("ses:"))
 
 
@@ -56,7 +56,7 @@ class SesPushView:
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> int:
         events = [(p, e) for p, e in events if isinstance(e, Address.Event)]
-        done = [cast(Any, e).request for _, e in events if type(e).__name__ in ACKNOWLEDGEMENTS]
+        done = [e.request for _, e in events if isinstance(e, ACKNOWLEDGEMENTS)]
         if done:
             mark_done(cur, done, events[-1][1].timestamp)
         erased = erasures(events)
@@ -72,7 +72,7 @@ class SesPushView:
         after_erasure = [(p, e) for p, e in events
                          if p > erased.get(str(e.originator_id), (-1, None))[0]]
         changes = [c for c in self.changes.at({p for p, _ in after_erasure})]
-        lifts = [(p, e) for p, e in after_erasure if type(e).__name__ in LIFTS_SES_BLOCK
+        lifts = [(p, e) for p, e in after_erasure if isinstance(e, LIFTS_SES_BLOCK)
                  and p not in {c.position for c in changes}]
         found: list[tuple[int, str, str, SesCall, Any]] = []
         for change in changes:

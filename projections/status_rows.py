@@ -14,6 +14,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
+from domain.address import Address
 from domain.folding import JUDGED, READS_FIELDS, Folding
 from domain.policy import COUNT_NAMES, OK, Mark, Policy, Standing, Verdict, verdict
 from domain.standing_json import standing_text
@@ -89,8 +90,8 @@ class _History:
 
     def apply(self, event: LogEvent, fields: dict[str, Any]) -> None:
         """Fold one event in; judge again only after one that can change the verdict."""
-        self.folding.apply(event.type, fields)
-        if event.type in JUDGED:
+        self.folding.apply(event.cls, fields)
+        if event.cls in JUDGED:
             new = self.folding.verdict()
             if new.status != self.verdict.status or self.changed_at is None:
                 self.changed_at = iso(fields["timestamp"])
@@ -108,17 +109,17 @@ def fold_history(key: str, history: Iterable[LogEvent], policy: Policy
     for event in history:
         # An event the fold reads only the time of needs only its header (``READS_FIELDS``).
         fields = None if not event.address_event else (
-            event.fields() if current is None or event.type in READS_FIELDS else event.times())
+            event.fields() if current is None or event.cls in READS_FIELDS else event.times())
         if fields is None:  # redacted (an erased history counts for nothing), or no address
             continue
-        if event.type == "Erased":
+        if event.cls is Address.Erased:
             current = None
             block = ((fields["address_hash"], key, fields["status"],
                       iso(fields["occurred_at"]), event.position)
                      if fields["blocked"] and fields["address_hash"] else None)
             continue
         if current is None:
-            current = _start(fields, event.type, block, policy)
+            current = _start(fields, event.cls, block, policy)
             if current is None:
                 continue
         current.apply(event, fields)
@@ -129,13 +130,13 @@ def fold_history(key: str, history: Iterable[LogEvent], policy: Policy
     return row.values(), block
 
 
-def _start(fields: dict[str, Any], kind: str, block: Values | None,
+def _start(fields: dict[str, Any], kind: type[Any], block: Values | None,
            policy: Policy) -> _History | None:
     """A row from ``Registered``, or from ``RegisteredAgain`` carrying an erased block."""
     address = fields.get("address")
     if address is None:
         return None
-    if kind == "RegisteredAgain" and block is not None:
+    if kind is Address.RegisteredAgain and block is not None:
         standing = Standing(erased=Mark(parse_iso(block[3]) or fields["timestamp"], block[2],
                                         None))
         return _History(address, Folding(policy, standing), verdict(standing, policy))

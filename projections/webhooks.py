@@ -36,6 +36,7 @@ from domain.notifications import (
     status_transition,
 )
 from domain.policy import SENDABLE
+from domain.sender import Sender
 from projections.base import Positioned, insert_rows, iso
 from projections.status_changes import StatusChange, StatusChanges
 
@@ -69,7 +70,7 @@ def delivery_id(endpoint_id: str, position: int, kind: str) -> str:
 
 def erasures(events: Sequence[Positioned]) -> dict[str, tuple[int, Any]]:
     """The last ``Erased`` of each address in a batch."""
-    return {str(e.originator_id): (p, e) for p, e in events if type(e).__name__ == "Erased"}
+    return {str(e.originator_id): (p, e) for p, e in events if isinstance(e, Address.Erased)}
 
 
 class WebhookView:
@@ -102,7 +103,7 @@ class WebhookView:
         found = [_erased(key, p, e) for key, (p, e) in erased.items()]
         found += self._transitions(events, erased)
         found += _rejections(cur, events, erased)
-        found += [a for p, e in events if type(e).__name__ == "SenderStateChanged"
+        found += [a for p, e in events if isinstance(e, Sender.SenderStateChanged)
                   for a in _sender(p, e)]
         _add_profiles(cur, found)
         return _enqueue(cur, found, subscribers)
@@ -168,8 +169,7 @@ def _add_profiles(cur: Cursor, found: list[Announcement]) -> None:
 
 def _rejections(cur: Cursor, events: Sequence[Positioned],
                 erased: dict[str, tuple[int, Any]]) -> list[Announcement]:
-    rejected = [(p, e) for p, e in events if isinstance(e, Address.Event)
-                and type(e).__name__ == "SenderRejected"
+    rejected = [(p, e) for p, e in events if isinstance(e, Address.SenderRejected)
                 and p > erased.get(str(e.originator_id), (-1, None))[0]]
     if not rejected:
         return []

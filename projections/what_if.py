@@ -24,7 +24,7 @@ from projections.base import decode
 
 Progress = Callable[[int, int], None]
 Transform = Callable[[Any], Any]
-SIMULATED = ("SoftBounceEscalated",)
+SIMULATED = (Address.SoftBounceEscalated,)
 
 
 class PolicyRun:
@@ -125,9 +125,9 @@ def compare(ledger: Ledger, current: Policy, proposed: Policy, at: datetime,
             day += timedelta(days=1)
         day = today if day is None else max(day, today)
         outcome.events += 1
-        if type(event).__name__ in ("Registered", "RegisteredAgain"):
-            names[event.originator_id] = getattr(event, "address", "")
-        if type(event).__name__ in SIMULATED:
+        if isinstance(event, Address.Registered | Address.RegisteredAgain):
+            names[event.originator_id] = event.address
+        if isinstance(event, SIMULATED):
             continue
         for run in runs:
             run.apply(event.originator_id, event)

@@ -16,6 +16,7 @@ from typing import Any
 from adapters.sql import Cursor
 from api.services import build_services
 from api.settings import Settings
+from domain.address import Address
 from projections.base import Positioned
 from projections.tables import LIVE, Names
 
@@ -45,13 +46,13 @@ class HardBouncesByDomainWeek:
         cur.execute(f"DELETE FROM {self.domains}")
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> None:
-        for _, event in events:
-            kind, key = type(event).__name__, str(event.originator_id)
-            if kind == "Registered" and hasattr(event, "address"):
+        for _, event in events:  # dispatch on the event classes (``Redacted`` is neither)
+            key = str(event.originator_id)
+            if isinstance(event, Address.Registered):
                 cur.execute(f"INSERT INTO {self.domains} VALUES (?, ?) "
                             "ON CONFLICT (address_id) DO NOTHING",
                             (key, event.address.rsplit("@", 1)[1]))
-            elif kind == "HardBounced":
+            elif isinstance(event, Address.HardBounced):
                 year, week, _ = event.occurred_at.isocalendar()
                 cur.execute(f"INSERT INTO {self.weekly} SELECT domain, ?, 1 "
                             f"FROM {self.domains} WHERE address_id = ? "
