@@ -63,7 +63,7 @@ class SqlEventStore:
         if self._pg:
             cur.execute(
                 f"INSERT INTO {self.events} (originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+                "SELECT * FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::bytea[]) "
                 "RETURNING notification_id",
                 _columns(stored))
             return [int(row[0]) for row in cur.fetchall()]
@@ -81,10 +81,10 @@ class SqlEventStore:
         if self._pg:
             ids, versions, topics, states = _columns(stored)
             cur.execute(
-                f"WITH old AS (DELETE FROM {self.snapshots} s USING unnest(%s::uuid[]) AS n(id) "
+                f"WITH old AS (DELETE FROM {self.snapshots} s USING unnest(?::uuid[]) AS n(id) "
                 "WHERE s.originator_id = n.id) "
                 f"INSERT INTO {self.snapshots} (originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])",
+                "SELECT * FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::bytea[])",
                 (ids, ids, versions, topics, states))
             return
         for s in stored:
@@ -108,8 +108,8 @@ class SqlEventStore:
             return
         head = "INSERT INTO report_keys (address_id, key, recorded_at, permanent) "
         if self._pg:
-            cur.execute(head + "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], "
-                        "%s::boolean[]) ON CONFLICT DO NOTHING",
+            cur.execute(head + "SELECT * FROM unnest(?::text[], ?::text[], ?::text[], "
+                        "?::boolean[]) ON CONFLICT DO NOTHING",
                         [list(column) for column in zip(*rows, strict=True)])
         else:
             cur.executemany(head + "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
@@ -122,7 +122,7 @@ class SqlEventStore:
             return set()
         if self._pg:
             cur.execute("SELECT r.address_id, r.key FROM report_keys r JOIN "
-                        "unnest(%s::text[], %s::text[]) AS p(address_id, key) "
+                        "unnest(?::text[], ?::text[]) AS p(address_id, key) "
                         "ON r.address_id = p.address_id AND r.key = p.key",
                         ([a for a, _ in ordered], [k for _, k in ordered]))
             return {(a, k) for a, k in cur.fetchall()}
@@ -162,7 +162,7 @@ class SqlEventStore:
             # its snapshot (a plain join reads the whole history before filtering it).
             cur.execute(
                 "SELECT k.kind, i.id, k.originator_version, k.topic, k.state "
-                "FROM unnest(%s::uuid[]) AS i(id) "
+                "FROM unnest(?::uuid[]) AS i(id) "
                 "LEFT JOIN LATERAL (SELECT originator_version AS version FROM "
                 f"{self.snapshots} WHERE originator_id = i.id "
                 "ORDER BY originator_version DESC LIMIT 1) s ON true "

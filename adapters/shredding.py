@@ -82,7 +82,7 @@ class SqlKeyStore:
         found: dict[str, bytes] = {}
         if cur.dialect == "postgresql" and wanted:
             cur.execute("SELECT address_id, data_key FROM address_keys "
-                        "WHERE address_id = ANY(%s)", (wanted,))
+                        "WHERE address_id = ANY(?)", (wanted,))
             return {key_id: bytes(key) for key_id, key in cur.fetchall()}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
@@ -100,7 +100,7 @@ class SqlKeyStore:
         rows = sorted(created.items())
         if cur.dialect == "postgresql":
             cur.execute("INSERT INTO address_keys (address_id, data_key) "
-                        "SELECT * FROM unnest(%s::text[], %s::bytea[])",
+                        "SELECT * FROM unnest(?::text[], ?::bytea[])",
                         ([r[0] for r in rows], [r[1] for r in rows]))
         else:
             cur.executemany("INSERT INTO address_keys (address_id, data_key) VALUES (?, ?)",

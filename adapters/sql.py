@@ -1,12 +1,16 @@
 """One small interface over SQLite and PostgreSQL for the projections' tables.
 
-SQL is written once with ``?`` placeholders; PostgreSQL gets them as ``%s``. Write
-transactions are serialised where it matters: SQLite by ``BEGIN IMMEDIATE``, PostgreSQL by
-``FOR UPDATE`` on the tracking rows (``Database.for_update``).
+SQL handed to a ``Cursor`` is written once, for both, with ``?`` placeholders (the DB-API
+``qmark`` style, SQLite's own). psycopg wants ``%s`` and reads every other ``%`` as the start
+of one, so ``qmark_to_format`` translates each statement by SQL's own lexical rules: a ``?``
+inside a string, a quoted name or a comment is text and stays text, and every ``%`` is text.
+Write transactions are serialised where it matters: SQLite by ``BEGIN IMMEDIATE``,
+PostgreSQL by ``FOR UPDATE`` on the tracking rows (``Database.for_update``).
 """
 
 from __future__ import annotations
 
+import re
 import select
 import sqlite3
 import threading
@@ -14,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -129,8 +134,35 @@ class _SqliteCursor:
         return self._cursor.fetchall()
 
 
+# What the translation must see whole: quoted text and comments (where ``?`` is a
+# character), and a ``?`` anywhere else (a placeholder).
+_SQL_TOKENS = re.compile(r"""
+      '(?:[^']|'')*'                                 # a string ('' is a quote in it)
+    | (?<![\w$])[eE]'(?:[^'\\]|\\.|'')*'            # an escape string (E'it\'s')
+    | "(?:[^"]|"")*"                                 # a quoted name
+    | \$(?P<tag>(?:[^\W\d]\w*)?)\$.*?\$(?P=tag)\$      # a dollar-quoted string
+    | --[^\n]*                                       # a comment to the end of the line
+    | /\*.*?\*/                                      # a comment (not nested)
+    | \?
+""", re.VERBOSE | re.DOTALL)
+
+
+@lru_cache(maxsize=2048)
+def qmark_to_format(sql: str) -> str:
+    """``sql`` for psycopg: each ``?`` placeholder as ``%s``, and every ``%`` as ``%%`` —
+    psycopg does not read SQL's quotes, so a ``%`` in a string is doubled too (it gives the
+    server ``%`` back). A ``?`` in a string, a quoted name or a comment stays as it is;
+    anywhere else it is a placeholder, so PostgreSQL's ``jsonb ? key`` operators must be
+    written as their functions (``jsonb_exists``)."""
+    return _SQL_TOKENS.sub(_placeholder, sql.replace("%", "%%"))
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return "%s" if match.group() == "?" else match.group()
+
+
 class _PgCursor:
-    """Translates ``?`` placeholders for psycopg and counts statements."""
+    """Translates ``?`` placeholders for psycopg (``qmark_to_format``), counts statements."""
 
     dialect = "postgresql"
 
@@ -139,12 +171,12 @@ class _PgCursor:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _PgCursor:
         self._counter.add()
-        self._cursor.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+        self._cursor.execute(qmark_to_format(sql), params)  # type: ignore[arg-type]
         return self
 
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> _PgCursor:
         self._counter.add(len(params))
-        self._cursor.executemany(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+        self._cursor.executemany(qmark_to_format(sql), params)  # type: ignore[arg-type]
         return self
 
     def fetchone(self) -> Any:

@@ -59,7 +59,7 @@ def insert_rows(cur: Cursor, head: str, rows: Sequence[Sequence[Any]], tail: str
     if not rows:
         return
     if types and getattr(cur, "dialect", "") == "postgresql":
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        arrays = ", ".join(f"?::{t}[]" for t in types)
         columns = [list(column) for column in zip(*rows, strict=True)]
         cur.execute(f"{head} SELECT * FROM unnest({arrays}) {tail}", columns)
         return

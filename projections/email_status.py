@@ -186,7 +186,7 @@ class EmailStatusView:
         select = ("SELECT address_id, address, standing, changed_at, position "
                   f"FROM {self.status_table} ")
         if cur.dialect == "postgresql":  # one statement text whatever the count
-            cur.execute(select + "WHERE address_id = ANY(%s)", (ordered,))
+            cur.execute(select + "WHERE address_id = ANY(?)", (ordered,))
             rows = cur.fetchall()
         else:
             rows = []
