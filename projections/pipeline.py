@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -261,7 +262,7 @@ class Pipeline:
         deadline = time.monotonic() + self.outage_budget_s
         while True:
             try:
-                result, batch = self._attempt(work, careful)
+                result, batch = _within(deadline, partial(self._attempt, work, careful))
             except ViewFailed:
                 careful = True
                 continue
@@ -270,12 +271,6 @@ class Pipeline:
                 if conflicts >= CONFLICT_RETRIES:
                     raise
                 _back_off(conflicts)
-                continue
-            except StoreUnavailable as error:
-                if time.monotonic() >= deadline:
-                    raise
-                log.warning("store unavailable, retrying the batch: %s", error)
-                time.sleep(0.1)
                 continue
             self._after(batch)
             return result
@@ -299,17 +294,15 @@ class Pipeline:
 
     def _committed(self, batch: Batch) -> bool:
         """Did the batch whose ``COMMIT`` answer was lost commit? (Its first event says.)"""
-        if batch.first_saved is None:
+        first = batch.first_saved
+        if first is None:
             return True  # it wrote nothing
-        deadline = time.monotonic() + self.outage_budget_s
-        while True:
-            try:
-                with self.db.read() as cur:
-                    return self.events.exists(cur, *batch.first_saved)
-            except StoreUnavailable:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.1)
+
+        def exists() -> bool:
+            with self.db.read() as cur:
+                return self.events.exists(cur, *first)
+
+        return _within(time.monotonic() + self.outage_budget_s, exists)
 
     def _after(self, batch: Batch) -> None:
         self.keys.remember(batch.keys)
@@ -330,6 +323,19 @@ def _report_rows(events: Iterable[Any]) -> list[tuple[str, str, str, bool]]:
             rows.append((str(event.originator_id), key, iso(event.timestamp) or "",
                          key.startswith("import:")))
     return rows
+
+
+def _within(deadline: float, call: Callable[[], T]) -> T:
+    """``call()``, again every 0.1 s while the store is unavailable, until ``deadline``: the
+    one retry loop of the write path (a batch, and the read that checks a lost commit)."""
+    while True:
+        try:
+            return call()
+        except StoreUnavailable as error:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("store unavailable, retrying: %s", error)
+            time.sleep(0.1)
 
 
 def _back_off(attempt: int) -> None:
