@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from domain.address import Address
 
@@ -52,6 +52,14 @@ class Mark:
     at: datetime
     code: str = ""
     detail: str | None = None
+
+
+class Known(NamedTuple):
+    """What a check needs of a known address (a status row or a mirror entry)."""
+
+    status: str
+    sendable: bool
+    reason: str | None
 
 
 @dataclass(frozen=True)
