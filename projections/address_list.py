@@ -30,7 +30,7 @@ class ListedAddress(AddressStatus):
 class InvalidListQuery(LedgerError):
     """A list parameter that cannot be used (a cursor not from us, an unknown status)."""
 
-    code = "invalid_query"
+    status, code = 400, "invalid_query"
 
 
 @dataclass(frozen=True)

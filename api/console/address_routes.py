@@ -146,6 +146,5 @@ def suppress(request: Request, address: str, user: PostUser, services: Svc,
 def _refused(request: Request, services: Services, user: ConsoleUser, address: str,
              refused: LedgerError) -> Response:
     """Show the page again with the ledger's reason (a missing reason, no consent)."""
-    status_code = 403 if refused.code == "consent_required" else 422
     return _address_page(request, services, user, address, error=refused.message,
-                         status_code=status_code)
+                         status_code=refused.status)
