@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 # typing_extensions: pydantic reads a TypedDict as a schema only from there on Python 3.11.
 from typing_extensions import TypedDict
@@ -11,7 +11,7 @@ from typing_extensions import TypedDict
 from adapters.redis_cache import Mirrored
 from adapters.sql import Database
 from domain.addresses import address_id
-from domain.policy import COUNT_NAMES, OK
+from domain.policy import COUNT_NAMES, OK, Known
 from domain.redaction import erased_hash
 from projections.message_map import MappedSend
 
@@ -48,14 +48,6 @@ class AddressStatus(TypedDict):
 
 STATUS_COLUMNS = (*(name for name in AddressStatus.__annotations__ if name != "counts"),
                   *COUNT_NAMES)
-
-
-class Known(NamedTuple):
-    """What a check needs of a known address."""
-
-    status: str
-    sendable: bool
-    reason: str | None
 
 
 def unknown_status(address: str) -> AddressStatus:
