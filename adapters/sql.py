@@ -19,15 +19,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from domain.errors import ExpectedError
 
-class StoreUnavailable(Exception):
-    """The database cannot be reached now; callers answer 503 so clients retry."""
+
+class StoreUnavailable(ExpectedError):
+    """The database cannot be reached now: 503 so clients retry. The answer says only
+    that; the cause (``str(error)``) is for the logs and the CLI."""
+
+    status, code = 503, "store_unavailable"
+    headers = MappingProxyType({"Retry-After": "5"})
+
+    def __init__(self, cause: str = "") -> None:
+        super().__init__(cause)
+        self.message = "the store is unavailable; retry later"
 
 
 @dataclass(frozen=True)

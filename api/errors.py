@@ -1,4 +1,7 @@
-"""Every expected error becomes ``{"error": {"code", "message"}}`` with a precise status."""
+"""Every expected error becomes ``{"error": {"code", "message"}}`` with a precise status
+(an HTML page on the console). Our errors share one base, ``domain.errors.ExpectedError``,
+which carries its status and code, and one handler renders them; the others here translate
+the framework's and the event store's errors into the same answer."""
 
 from __future__ import annotations
 
@@ -13,42 +16,10 @@ from starlette.exceptions import HTTPException
 
 from adapters.sql import StoreUnavailable
 from api.console import error_page
-from api.sender_binding import SenderNotAllowed
-from api.tokens import TokenError
-from domain.errors import (
-    AddressNotFound,
-    ConsentRequired,
-    DeliveryErased,
-    ErasureIncomplete,
-    ErasureUnavailable,
-    InvalidAddress,
-    InvalidCommand,
-    InvalidMessage,
-    InvalidWebhook,
-    LedgerError,
-    ProfileNotFound,
-    SenderPaused,
-    WebhookNotFound,
-)
-from projections.address_list import InvalidListQuery
+from domain.errors import ExpectedError
 
 log = logging.getLogger(__name__)
 
-STATUS_OF: dict[type[LedgerError], int] = {
-    InvalidAddress: 422,
-    InvalidCommand: 422,
-    ConsentRequired: 403,
-    ProfileNotFound: 404,
-    InvalidMessage: 422,
-    SenderPaused: 409,
-    InvalidListQuery: 400,
-    AddressNotFound: 404,
-    ErasureUnavailable: 503,
-    ErasureIncomplete: 503,
-    InvalidWebhook: 422,
-    WebhookNotFound: 404,
-    DeliveryErased: 409,
-}
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
               415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
@@ -65,10 +36,10 @@ TITLES = {400: "Bad request", 401: "Log in", 403: "Not allowed", 404: "Not found
 
 
 def _answer(request: Request, status: int, code: str, message: str,
-            headers: Mapping[str, str] | None = None) -> Response:
+            headers: Mapping[str, str] | None = None, title: str | None = None) -> Response:
     """JSON for the API; an HTML page for the console."""
     if request.url.path.startswith("/console"):
-        page = error_page(request, status, TITLES.get(status, "Error"), message)
+        page = error_page(request, status, title or TITLES.get(status, "Error"), message)
         if headers and "Retry-After" in headers:
             page.headers["Retry-After"] = headers["Retry-After"]
         return page
@@ -83,15 +54,16 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(LedgerError)
-    def _ledger(request: Request, exc: LedgerError) -> Response:
-        return _answer(request, STATUS_OF.get(type(exc), 422), exc.code, exc.message)
+def _expected(request: Request, exc: ExpectedError, cause: str) -> Response:
+    if exc.status >= 500:
+        log.warning("answered %d %s: %s", exc.status, exc.code, cause)
+    return _answer(request, exc.status, exc.code, exc.message, exc.headers, exc.title)
 
-    @app.exception_handler(TokenError)
-    @app.exception_handler(SenderNotAllowed)
-    def _token(request: Request, exc: TokenError | SenderNotAllowed) -> Response:
-        return _answer(request, exc.status, exc.code, exc.message)
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ExpectedError)
+    def _ours(request: Request, exc: ExpectedError) -> Response:
+        return _expected(request, exc, type(exc).__name__)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -102,9 +74,6 @@ def install_error_handlers(app: FastAPI) -> None:
         code = HTTP_CODES.get(exc.status_code, "error")
         return _answer(request, exc.status_code, code, str(exc.detail), exc.headers)
 
-    @app.exception_handler(StoreUnavailable)
     @app.exception_handler(PersistenceError)
-    def _unavailable(request: Request, exc: Exception) -> Response:
-        log.warning("store unavailable: %s", type(exc).__name__)
-        return _answer(request, 503, "store_unavailable", "the store is unavailable; retry later",
-                              {"Retry-After": "5"})
+    def _event_store(request: Request, exc: PersistenceError) -> Response:
+        return _expected(request, StoreUnavailable(), type(exc).__name__)

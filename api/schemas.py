@@ -1,4 +1,5 @@
-"""Request and response bodies (SPEC §5)."""
+"""Request and response bodies (SPEC §5). The status shape is defined once, with the
+reads that build it (``projections.queries.AddressStatus``); it is used here as it is."""
 
 from __future__ import annotations
 
@@ -7,35 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projections.address_list import ListedAddress
+from projections.queries import AddressStatus, Counts
+
 ProfileId = Field(min_length=1, max_length=200)
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Counts(BaseModel):
-    sent: int
-    delivered: int
-    soft_bounces: int
-    hard_bounces: int
-    complaints: int
-    blocked: int
-
-
-class AddressStatus(BaseModel):
-    address: str
-    status: str
-    sendable: bool
-    reason: str | None
-    diagnostic: str | None
-    since: str | None
-    counts: Counts
-    last_event_at: str | None
-
-
-class ListedAddress(AddressStatus):
-    changed_at: str | None
 
 
 class AddressPage(BaseModel):

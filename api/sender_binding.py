@@ -18,19 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adapters.addresses import normalize_address
-from domain.errors import InvalidAddress, InvalidCommand
+from domain.errors import ExpectedError, InvalidAddress, InvalidCommand
 
 MAX_ENTRIES = 50
 
 
-class SenderNotAllowed(Exception):
+class SenderNotAllowed(ExpectedError):
     """A bound token asked to act as a sender or from-domain outside its binding (403)."""
 
     code, status = "sender_not_allowed", 403
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

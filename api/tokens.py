@@ -24,7 +24,7 @@ from typing import Any
 from adapters.sql import Cursor, Database
 from api.sender_binding import Binding
 from api.sessions import SessionStore
-from domain.errors import InvalidCommand
+from domain.errors import ExpectedError, InvalidCommand
 
 ROLES = ("viewer", "sender", "operator", "admin")
 GRANTS: dict[str, frozenset[str]] = {
@@ -42,13 +42,12 @@ CREATE = (
 COLUMNS = "name, role, binding"
 
 
-class TokenError(Exception):
+class TokenError(ExpectedError):
     """A token request that cannot be met (unknown role, name taken or unknown, a sender
     this token may not use)."""
 
     def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        super().__init__(message, status=status, code=code)
 
 
 @dataclass(frozen=True)

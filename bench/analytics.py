@@ -83,7 +83,7 @@ def _copy(conn: psycopg.Connection[Any], table: str, mapper: Any, keys: Any,
     for i in numbers:
         aggregate = Address(address=_reports(i)[0].address)
         for report in _reports(i):
-            report.apply_to(aggregate)
+            aggregate.record(report)
         pending.extend(aggregate.collect_events())
     keys.ensure({e.originator_id for e in pending})
     with conn.cursor() as cur, cur.copy(

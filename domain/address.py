@@ -9,7 +9,7 @@ raising, and return ``False`` for a report the aggregate has already recorded.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -17,6 +17,9 @@ from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.addresses import address_id
 from domain.seen import SeenReports
+
+if TYPE_CHECKING:
+    from domain.reports import Report
 
 
 def report_key(kind: str, ref: str) -> str:
@@ -68,20 +71,29 @@ class Address(Aggregate):
         self.seen = SeenReports()
         self.erased = False
 
-    # -- sends -------------------------------------------------------------------------------
+    # -- facts reported by SES and the send path ----------------------------------------------
 
-    def record_sent(
-        self, *, message_id: str, sender: str | None, profile_id: str | None,
-        occurred_at: datetime, source: str,
-    ) -> bool:
-        """Record a send SES accepted; a repeated message id changes nothing."""
-        if report_key("sent", message_id) in self.seen:
+    def record(self, report: Report) -> bool:
+        """Record the fact a report carries (``domain.reports``: the aggregate's one input
+        for them), as the event the report names with the report's own fields. A report
+        this address has already recorded (the same key) changes nothing: ``False``."""
+        if report.key is not None and report.key in self.seen:
             return False
-        self._message_sent(message_id, sender, profile_id, occurred_at, source)
+        event_class, values = report.recorded_as()
+        self.trigger_event(event_class, **values)
         return True
 
-    class MessageSent(Event):
-        """SES accepted a message to the address (once per message id)."""
+    class Reported(Event):
+        """An event recorded from a report; its idempotency key, if it has one, joins
+        ``seen`` (again whenever the aggregate is loaded from its events)."""
+
+        def apply(self, aggregate: Any) -> None:
+            key = report_key_of(self)
+            if key is not None:
+                aggregate.seen.add(key)
+
+    class MessageSent(Reported):
+        """SES accepted a message for this address (once per message id)."""
 
         message_id: str
         sender: str | None
@@ -89,23 +101,8 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(MessageSent)
-    def _message_sent(
-        self, message_id: str, sender: str | None, profile_id: str | None,
-        occurred_at: datetime, source: str,
-    ) -> None:
-        self.seen.add(report_key("sent", message_id))
-
-    def record_send_blocked(
-        self, *, status: str, reason: str | None, sender: str | None, profile_id: str | None,
-        occurred_at: datetime, source: str,
-    ) -> bool:
-        """Record a send attempt refused because the address was not sendable."""
-        self._send_blocked(status, reason, sender, profile_id, occurred_at, source)
-        return True
-
-    class SendBlocked(Event):
-        """A send was refused here because the address was not sendable."""
+    class SendBlocked(Reported):
+        """A send was refused before SES because the address was not sendable."""
 
         status: str
         reason: str | None
@@ -114,27 +111,8 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(SendBlocked)
-    def _send_blocked(
-        self, status: str, reason: str | None, sender: str | None, profile_id: str | None,
-        occurred_at: datetime, source: str,
-    ) -> None:
-        pass
-
-    # -- reports from SES --------------------------------------------------------------------
-
-    def record_delivery(
-        self, *, message_id: str, sender: str | None, reporting_mta: str | None,
-        smtp_response: str | None, occurred_at: datetime, source: str,
-    ) -> bool:
-        """Record a delivery; the same message id delivered twice changes nothing."""
-        if report_key("delivery", message_id) in self.seen:
-            return False
-        self._delivered(message_id, sender, reporting_mta, smtp_response, occurred_at, source)
-        return True
-
-    class Delivered(Event):
-        """The receiving server accepted a message (once per message id)."""
+    class Delivered(Reported):
+        """SES delivered a message to the recipient's server (once per message id)."""
 
         message_id: str
         sender: str | None
@@ -143,32 +121,7 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(Delivered)
-    def _delivered(
-        self, message_id: str, sender: str | None, reporting_mta: str | None,
-        smtp_response: str | None, occurred_at: datetime, source: str,
-    ) -> None:
-        self.seen.add(report_key("delivery", message_id))
-
-    def record_bounce(
-        self, *, permanent: bool, message_id: str | None, feedback_id: str,
-        bounce_type: str, bounce_subtype: str, diagnostic: str | None, status_code: str | None,
-        action: str | None, reporting_mta: str | None, sender: str | None,
-        occurred_at: datetime, source: str, failure_class: str | None = None,
-        rule: str | None = None,
-    ) -> bool:
-        """Record a hard (``permanent``) or soft bounce of the recipient once per SES
-        feedback id, with the class and rule the classifier gave it (SPEC §3.1)."""
-        if report_key("feedback", feedback_id) in self.seen:
-            return False
-        record = self._hard_bounced if permanent else self._soft_bounced
-        record(
-            message_id, feedback_id, bounce_type, bounce_subtype, diagnostic, status_code,
-            action, reporting_mta, sender, occurred_at, source, failure_class, rule,
-        )
-        return True
-
-    class HardBounced(Event):
+    class HardBounced(Reported):
         """The recipient's mailbox refused mail permanently. Version 2 adds the class and
         rule of SPEC §3.1; a version 1 event (recorded before the classifier) has neither
         and keeps the meaning it had: a hard bounce of the recipient."""
@@ -193,7 +146,7 @@ class Address(Aggregate):
             state["failure_class"] = None
             state["rule"] = None
 
-    class SoftBounced(Event):
+    class SoftBounced(Reported):
         """The recipient's mailbox refused mail for now (version 2: as ``HardBounced``)."""
 
         class_version = 2
@@ -216,42 +169,10 @@ class Address(Aggregate):
             state["failure_class"] = None
             state["rule"] = None
 
-    @event(HardBounced)
-    def _hard_bounced(
-        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
-        diagnostic: str | None, status_code: str | None, action: str | None,
-        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
-        failure_class: str | None, rule: str | None,
-    ) -> None:
-        self.seen.add(report_key("feedback", feedback_id))
-
-    @event(SoftBounced)
-    def _soft_bounced(
-        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
-        diagnostic: str | None, status_code: str | None, action: str | None,
-        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
-        failure_class: str | None, rule: str | None,
-    ) -> None:
-        self.seen.add(report_key("feedback", feedback_id))
-
-    def record_sender_rejected(
-        self, *, message_id: str | None, feedback_id: str, bounce_type: str,
-        bounce_subtype: str, failure_class: str, rule: str, status_code: str | None,
-        diagnostic: str | None, reporting_mta: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
-    ) -> bool:
-        """The receiving server refused the *sender* (SPEC §3.1): recorded on the address
-        for its history, charged to the sender; the recipient's status does not change.
-        Once per SES feedback id, like the bounces."""
-        if report_key("feedback", feedback_id) in self.seen:
-            return False
-        self._sender_rejected(message_id, feedback_id, bounce_type, bounce_subtype,
-                              failure_class, rule, status_code, diagnostic, reporting_mta,
-                              sender, occurred_at, source)
-        return True
-
-    class SenderRejected(Event):
-        """The receiving server refused the *sender*, not the mailbox (SPEC §3.1)."""
+    class SenderRejected(Reported):
+        """The receiving server refused the *sender* (SPEC §3.1): kept for the address's
+        history and charged to the sender; the recipient's status does not change. It
+        never stored SES's ``action``."""
 
         message_id: str | None
         feedback_id: str
@@ -266,30 +187,8 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(SenderRejected)
-    def _sender_rejected(
-        self, message_id: str | None, feedback_id: str, bounce_type: str, bounce_subtype: str,
-        failure_class: str, rule: str, status_code: str | None, diagnostic: str | None,
-        reporting_mta: str | None, sender: str | None, occurred_at: datetime, source: str,
-    ) -> None:
-        self.seen.add(report_key("feedback", feedback_id))
-
-    def record_complaint(
-        self, *, message_id: str | None, feedback_id: str, feedback_type: str | None,
-        complaint_subtype: str | None, user_agent: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
-    ) -> bool:
-        """Record a complaint once per SES feedback id."""
-        if report_key("feedback", feedback_id) in self.seen:
-            return False
-        self._complained(
-            message_id, feedback_id, feedback_type, complaint_subtype, user_agent, sender,
-            occurred_at, source,
-        )
-        return True
-
-    class Complained(Event):
-        """The recipient reported a message (once per SES feedback id)."""
+    class Complained(Reported):
+        """The recipient marked a message as spam (``not-spam``: took that back)."""
 
         message_id: str | None
         feedback_id: str
@@ -300,29 +199,8 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(Complained)
-    def _complained(
-        self, message_id: str | None, feedback_id: str, feedback_type: str | None,
-        complaint_subtype: str | None, user_agent: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
-    ) -> None:
-        self.seen.add(report_key("feedback", feedback_id))
-
-    def record_delivery_delayed(
-        self, *, message_id: str, delay_type: str | None, expiration_time: datetime | None,
-        diagnostic: str | None, status_code: str | None, reporting_mta: str | None,
-        sender: str | None, occurred_at: datetime, source: str,
-    ) -> bool:
-        """Record that SES is still retrying; it does not change the status."""
-        key = report_key("delay", f"{message_id}@{occurred_at.isoformat()}")
-        if key in self.seen:
-            return False
-        self._delivery_delayed(message_id, delay_type, expiration_time, diagnostic, status_code,
-                               reporting_mta, sender, occurred_at, source)
-        return True
-
-    class DeliveryDelayed(Event):
-        """SES is still retrying a message; the status does not change."""
+    class DeliveryDelayed(Reported):
+        """SES is still retrying; it does not change the status."""
 
         message_id: str
         delay_type: str | None
@@ -334,26 +212,8 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(DeliveryDelayed)
-    def _delivery_delayed(
-        self, message_id: str, delay_type: str | None, expiration_time: datetime | None,
-        diagnostic: str | None, status_code: str | None, reporting_mta: str | None,
-        sender: str | None, occurred_at: datetime, source: str,
-    ) -> None:
-        self.seen.add(report_key("delay", f"{message_id}@{occurred_at.isoformat()}"))
-
-    def record_rejected(
-        self, *, message_id: str, reason: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
-    ) -> bool:
+    class Rejected(Reported):
         """SES refused the message itself (virus, rendering failure): the sender's fault."""
-        if report_key("reject", message_id) in self.seen:
-            return False
-        self._rejected(message_id, reason, sender, occurred_at, source)
-        return True
-
-    class Rejected(Event):
-        """SES refused the message itself (virus, rendering failure)."""
 
         message_id: str
         reason: str | None
@@ -361,12 +221,7 @@ class Address(Aggregate):
         occurred_at: datetime
         source: str
 
-    @event(Rejected)
-    def _rejected(
-        self, message_id: str, reason: str | None, sender: str | None,
-        occurred_at: datetime, source: str,
-    ) -> None:
-        self.seen.add(report_key("reject", message_id))
+    # -- the escalate job ------------------------------------------------------------------------
 
     def record_soft_bounce_escalated(
         self, *, streak_since: datetime, diagnostic: str | None,
@@ -591,8 +446,8 @@ class Address(Aggregate):
 
 
 def report_key_of(event: Any) -> str | None:
-    """The idempotency key an event records (the key its body adds to ``seen``), for the
-    report index the write path keeps beside the events."""
+    """The idempotency key an event records (the key ``Reported.apply`` adds to ``seen``),
+    for the report index the write path keeps beside the events."""
     if isinstance(event, Address.MessageSent):
         return report_key("sent", event.message_id)
     if isinstance(event, Address.Delivered):

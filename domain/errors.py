@@ -1,16 +1,38 @@
-"""Expected business errors. The API maps each class to one 4xx answer."""
+"""Expected errors. Each carries its HTTP answer; one handler (``api/errors.py``) renders
+every one of them, whichever layer raised it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 
-class LedgerError(Exception):
-    """Base of every expected business error; ``code`` is the stable machine name."""
 
-    code = "ledger_error"
+class ExpectedError(Exception):
+    """Base of every expected error (an outcome, not a bug: never a 500). ``status`` is the
+    HTTP status, ``code`` the stable machine name, ``message`` what the client is told;
+    ``headers`` go with the answer, and ``title`` heads a console error page (``None``: a
+    title by status). A subclass sets the defaults; an instance may override them."""
 
-    def __init__(self, message: str) -> None:
+    status = 422
+    code = "error"
+    headers: Mapping[str, str] = MappingProxyType({})
+    title: str | None = None
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+
+
+class LedgerError(ExpectedError):
+    """Base of the business refusals (a rule of the ledger said no): what a console form
+    shows beside itself rather than as an error page."""
+
+    code = "ledger_error"
 
 
 class InvalidAddress(LedgerError):
@@ -28,13 +50,13 @@ class InvalidCommand(LedgerError):
 class ConsentRequired(LedgerError):
     """Lifting a complaint needs the admin role and the recipient's consent note."""
 
-    code = "consent_required"
+    status, code = 403, "consent_required"
 
 
 class ProfileNotFound(LedgerError):
     """No profile with that id has ever been recorded."""
 
-    code = "profile_not_found"
+    status, code = 404, "profile_not_found"
 
 
 class InvalidMessage(LedgerError):
@@ -46,26 +68,26 @@ class InvalidMessage(LedgerError):
 class SenderPaused(LedgerError):
     """The sender is paused (bounce or complaint rates): nothing is sent until an admin resumes."""
 
-    code = "sender_paused"
+    status, code = 409, "sender_paused"
 
 
 class AddressNotFound(LedgerError):
     """No event has ever been recorded for that address."""
 
-    code = "address_not_found"
+    status, code = 404, "address_not_found"
 
 
 class ErasureUnavailable(LedgerError):
     """Erasure is not configured here (``BOUNCELEDGER_ERASURE_KEY`` is unset)."""
 
-    code = "erasure_unavailable"
+    status, code = 503, "erasure_unavailable"
 
 
 class ErasureIncomplete(LedgerError):
     """The erasure is recorded and the data key deleted, but a cache could not be cleaned:
     the same request again completes it."""
 
-    code = "erasure_incomplete"
+    status, code = 503, "erasure_incomplete"
 
 
 class InvalidWebhook(LedgerError):
@@ -77,10 +99,10 @@ class InvalidWebhook(LedgerError):
 class WebhookNotFound(LedgerError):
     """No webhook endpoint (or delivery of it) with that id."""
 
-    code = "webhook_not_found"
+    status, code = 404, "webhook_not_found"
 
 
 class DeliveryErased(LedgerError):
     """The delivery's address was erased: its payload is gone, so it cannot be re-sent."""
 
-    code = "delivery_erased"
+    status, code = 409, "delivery_erased"

@@ -81,7 +81,7 @@ class Ledger(Application[UUID]):
 
     def record(self, *reports: Report) -> list[bool]:
         """Store reports in one transaction; ``False`` marks a duplicate that changed nothing."""
-        return self.apply_commands([(r.address, r.apply_to) for r in reports],
+        return self.apply_commands([(r.address, _recording(r)) for r in reports],
                                    keys=[(r.address, r.key) for r in reports if r.key])
 
     def reset(self, address: str, *, actor: str, reason: str, consent: str | None,
@@ -299,6 +299,10 @@ def _apply(batch: Batch, commands: Sequence[tuple[str, Command]], revive: bool,
     # An address no command changed is not saved (not even a new one's Registered).
     batch.save([a for address, a in aggregates.items() if address in touched])
     return results
+
+
+def _recording(report: Report) -> Command:
+    return lambda agg: agg.record(report)
 
 
 def _one(batch: Batch, address: str) -> Address:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from domain.address import Address
 
-OK, SOFT_BOUNCED, BOUNCED, COMPLAINED, SUPPRESSED = (
-    "ok", "soft_bounced", "bounced", "complained", "suppressed",
-)
-STATUSES = (OK, SOFT_BOUNCED, BOUNCED, COMPLAINED, SUPPRESSED)
+Status = Literal["ok", "soft_bounced", "bounced", "complained", "suppressed"]
+"""SPEC §2 ``email_status``: the one definition of the five (the API's filters use it)."""
+STATUSES: tuple[Status, ...] = get_args(Status)
+OK, SOFT_BOUNCED, BOUNCED, COMPLAINED, SUPPRESSED = STATUSES
 SENDABLE = frozenset({OK, SOFT_BOUNCED})
 COUNT_NAMES = ("sent", "delivered", "soft_bounces", "hard_bounces", "complaints", "blocked")
 

@@ -1,23 +1,32 @@
-"""Facts about one address as plain values; ``Ledger.record`` stores any number at once.
+"""Facts about one address as plain values: the address aggregate's one input for them
+(``Address.record``); ``Ledger.record`` stores any number at once.
 
-Adapters (SNS, SQS, the send path, the API) translate the outside world into these.
-Each knows which aggregate command records it; ``apply_to`` returns ``False`` for a
-duplicate the aggregate has already recorded. Every text field is made storable on
-construction (``domain.text``): whatever path a report came by, it can be stored.
+Adapters (SNS, SQS, the send path, the API) translate the outside world into these. Each
+names the event that records it (``recorded_as``), whose fields are the report's own but
+the address (the aggregate is the address): a new SES field is a field here and on the
+event, and nothing in between. Every text field is made storable on construction
+(``domain.text``): whatever path a report came by, it can be stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, ClassVar
 
 from domain.address import Address, report_key
 from domain.failure_classes import MAILBOX_FULL, Classification, classify
 from domain.text import storable
 
+Fact = tuple[type[Address.Event], dict[str, Any]]
+"""An event class of the address and the values of its fields."""
 
-class _StorableText:
-    """Replaces NUL and lone surrogates in every ``str`` field of a frozen dataclass."""
+
+class _Report:
+    """What every report does: replace NUL and lone surrogates in its ``str`` fields (it is
+    a frozen dataclass), and name the event that records it with its fields."""
+
+    event: ClassVar[type[Address.Event]]
 
     def __post_init__(self) -> None:
         for spec in fields(self):  # type: ignore[arg-type]
@@ -27,10 +36,27 @@ class _StorableText:
                 if clean is not value:
                     object.__setattr__(self, spec.name, clean)
 
+    @property
+    def key(self) -> str | None:
+        """The idempotency key this report records (``None``: never a duplicate)."""
+        return None
+
+    def recorded_as(self) -> Fact:
+        """The event that records this report, and its fields."""
+        return self.event, self.values()
+
+    def values(self) -> dict[str, Any]:
+        """Every field but the address, by name."""
+        return {spec.name: getattr(self, spec.name)
+                for spec in fields(self)  # type: ignore[arg-type]
+                if spec.name != "address"}
+
 
 @dataclass(frozen=True)
-class Sent(_StorableText):
+class Sent(_Report):
     """SES accepted a message for this recipient."""
+
+    event = Address.MessageSent
 
     address: str
     message_id: str
@@ -44,16 +70,12 @@ class Sent(_StorableText):
         """The idempotency key this report records (``None``: never a duplicate)."""
         return report_key("sent", self.message_id)
 
-    def apply_to(self, agg: Address) -> bool:
-        return agg.record_sent(
-            message_id=self.message_id, sender=self.sender, profile_id=self.profile_id,
-            occurred_at=self.occurred_at, source=self.source,
-        )
-
 
 @dataclass(frozen=True)
-class Blocked(_StorableText):
+class Blocked(_Report):
     """A send was refused before SES because the address was not sendable."""
+
+    event = Address.SendBlocked
 
     address: str
     status: str
@@ -63,21 +85,12 @@ class Blocked(_StorableText):
     sender: str | None = None
     profile_id: str | None = None
 
-    @property
-    def key(self) -> str | None:
-        """The idempotency key this report records (``None``: never a duplicate)."""
-        return None
-
-    def apply_to(self, agg: Address) -> bool:
-        return agg.record_send_blocked(
-            status=self.status, reason=self.reason, sender=self.sender,
-            profile_id=self.profile_id, occurred_at=self.occurred_at, source=self.source,
-        )
-
 
 @dataclass(frozen=True)
-class Delivery(_StorableText):
+class Delivery(_Report):
     """SES delivered a message to the recipient's mail server."""
+
+    event = Address.Delivered
 
     address: str
     message_id: str
@@ -92,15 +105,9 @@ class Delivery(_StorableText):
         """The idempotency key this report records (``None``: never a duplicate)."""
         return report_key("delivery", self.message_id)
 
-    def apply_to(self, agg: Address) -> bool:
-        return agg.record_delivery(
-            message_id=self.message_id, sender=self.sender, reporting_mta=self.reporting_mta,
-            smtp_response=self.smtp_response, occurred_at=self.occurred_at, source=self.source,
-        )
-
 
 @dataclass(frozen=True)
-class Bounce(_StorableText):
+class Bounce(_Report):
     """A bounce of one recipient. The classifier (SPEC §3.1) decides which fact it is: a
     refusal of the sender (``SenderRejected``: the recipient's status is untouched), a
     full mailbox (a soft bounce, whatever SES's type), or a hard (SES ``Permanent``) or
@@ -121,7 +128,7 @@ class Bounce(_StorableText):
 
     @property
     def permanent(self) -> bool:
-        """What SES said (``Permanent``); ``apply_to`` decides what the ledger records."""
+        """What SES said (``Permanent``); ``recorded_as`` decides what the ledger records."""
         return self.bounce_type == "Permanent"
 
     @property
@@ -134,31 +141,23 @@ class Bounce(_StorableText):
         return classify(self.bounce_type, self.bounce_subtype, self.status_code,
                         self.diagnostic)
 
-    def apply_to(self, agg: Address) -> bool:
+    def recorded_as(self) -> Fact:
+        """``SenderRejected``, ``HardBounced`` or ``SoftBounced``, as the classifier says,
+        with the class and the rule it gave."""
         found = self.classification
+        values = {**self.values(), "failure_class": found.failure_class, "rule": found.rule}
         if found.sender_side:
-            return agg.record_sender_rejected(
-                message_id=self.message_id, feedback_id=self.feedback_id,
-                bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
-                failure_class=found.failure_class, rule=found.rule,
-                status_code=self.status_code, diagnostic=self.diagnostic,
-                reporting_mta=self.reporting_mta, sender=self.sender,
-                occurred_at=self.occurred_at, source=self.source,
-            )
-        return agg.record_bounce(
-            permanent=self.permanent and found.failure_class != MAILBOX_FULL,
-            message_id=self.message_id, feedback_id=self.feedback_id,
-            bounce_type=self.bounce_type, bounce_subtype=self.bounce_subtype,
-            diagnostic=self.diagnostic, status_code=self.status_code, action=self.action,
-            reporting_mta=self.reporting_mta, sender=self.sender,
-            occurred_at=self.occurred_at, source=self.source,
-            failure_class=found.failure_class, rule=found.rule,
-        )
+            del values["action"]  # ``SenderRejected`` never stored SES's action
+            return Address.SenderRejected, values
+        hard = self.permanent and found.failure_class != MAILBOX_FULL
+        return (Address.HardBounced if hard else Address.SoftBounced), values
 
 
 @dataclass(frozen=True)
-class Complaint(_StorableText):
+class Complaint(_Report):
     """The recipient marked a message as spam (or, with ``not-spam``, took that back)."""
+
+    event = Address.Complained
 
     address: str
     feedback_id: str
@@ -175,18 +174,12 @@ class Complaint(_StorableText):
         """The idempotency key this report records (``None``: never a duplicate)."""
         return report_key("feedback", self.feedback_id)
 
-    def apply_to(self, agg: Address) -> bool:
-        return agg.record_complaint(
-            message_id=self.message_id, feedback_id=self.feedback_id,
-            feedback_type=self.feedback_type, complaint_subtype=self.complaint_subtype,
-            user_agent=self.user_agent, sender=self.sender,
-            occurred_at=self.occurred_at, source=self.source,
-        )
-
 
 @dataclass(frozen=True)
-class Delay(_StorableText):
+class Delay(_Report):
     """SES could not deliver yet and keeps trying (a DeliveryDelay event)."""
+
+    event = Address.DeliveryDelayed
 
     address: str
     message_id: str
@@ -204,18 +197,12 @@ class Delay(_StorableText):
         """The idempotency key this report records (``None``: never a duplicate)."""
         return report_key("delay", f"{self.message_id}@{self.occurred_at.isoformat()}")
 
-    def apply_to(self, agg: Address) -> bool:
-        return agg.record_delivery_delayed(
-            message_id=self.message_id, delay_type=self.delay_type,
-            expiration_time=self.expiration_time, diagnostic=self.diagnostic,
-            status_code=self.status_code, reporting_mta=self.reporting_mta, sender=self.sender,
-            occurred_at=self.occurred_at, source=self.source,
-        )
-
 
 @dataclass(frozen=True)
-class Rejection(_StorableText):
+class Rejection(_Report):
     """SES refused the message before sending (Reject or Rendering Failure)."""
+
+    event = Address.Rejected
 
     address: str
     message_id: str
@@ -229,11 +216,6 @@ class Rejection(_StorableText):
         """The idempotency key this report records (``None``: never a duplicate)."""
         return report_key("reject", self.message_id)
 
-    def apply_to(self, agg: Address) -> bool:
-        return agg.record_rejected(
-            message_id=self.message_id, reason=self.reason, sender=self.sender,
-            occurred_at=self.occurred_at, source=self.source,
-        )
 
 
 Report = Sent | Blocked | Delivery | Bounce | Complaint | Delay | Rejection

@@ -17,15 +17,20 @@ from typing import Any
 from adapters.sql import Database
 from domain.errors import LedgerError
 from domain.policy import STATUSES
-from projections.queries import STATUS_COLUMNS, status_dict
+from projections.queries import STATUS_COLUMNS, AddressStatus, status_dict
 
 MAX_LIMIT = 500
+
+
+class ListedAddress(AddressStatus):
+    # A row of the address list: the status shape and when the status last changed.
+    changed_at: str | None
 
 
 class InvalidListQuery(LedgerError):
     """A list parameter that cannot be used (a cursor not from us, an unknown status)."""
 
-    code = "invalid_query"
+    status, code = 400, "invalid_query"
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class AddressList:
         self.db = db
 
     def page(self, query: ListQuery, cursor: str | None = None,
-             limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+             limit: int = 50) -> tuple[list[ListedAddress], str | None]:
         """One page and the cursor of the next (``None`` on the last page)."""
         limit = max(1, min(limit, MAX_LIMIT))
         where, params = self._where(query, cursor)
@@ -77,11 +82,12 @@ class AddressList:
                         f"FROM email_status WHERE {where} "
                         "ORDER BY changed_at DESC, address_id DESC LIMIT ?", (*params, limit + 1))
             rows = cur.fetchall()
-        page = [{**status_dict(row[2:]), "changed_at": row[0]} for row in rows[:limit]]
+        page: list[ListedAddress] = [{**status_dict(row[2:]), "changed_at": row[0]}
+                                     for row in rows[:limit]]
         more = len(rows) > limit
         return page, encode_cursor(rows[limit - 1][0], rows[limit - 1][1]) if more else None
 
-    def every(self, query: ListQuery, batch: int = MAX_LIMIT) -> Iterator[dict[str, Any]]:
+    def every(self, query: ListQuery, batch: int = MAX_LIMIT) -> Iterator[ListedAddress]:
         """Every row of the query, page by page (the CSV export)."""
         cursor: str | None = None
         while True:

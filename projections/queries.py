@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, cast
+
+# typing_extensions: pydantic reads a TypedDict as a schema only from there on Python 3.11.
+from typing_extensions import TypedDict
 
 from adapters.redis_cache import Mirrored
 from adapters.sql import Database
@@ -14,22 +17,53 @@ from projections.message_map import MappedSend
 
 PROJECTION_ERROR = "projection_error"
 
-STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
-                   "last_event_at", *COUNT_NAMES)
+
+# The status shape of SPEC §5 is defined here once, as plain types (comments, not
+# docstrings: a docstring would become a description in the OpenAPI document): the readers
+# build it (checked by mypy), the API answers with it as its schema (``api/schemas.py``),
+# and the columns read from ``email_status`` follow it (``STATUS_COLUMNS``). The values of
+# ``status`` are ``domain.policy.Status``.
+
+class Counts(TypedDict):
+    # One per ``domain.policy.COUNT_NAMES``, in that order (the columns of ``email_status``).
+    sent: int
+    delivered: int
+    soft_bounces: int
+    hard_bounces: int
+    complaints: int
+    blocked: int
 
 
-def unknown_status(address: str) -> dict[str, Any]:
+class AddressStatus(TypedDict):
+    # ``GET /v1/addresses/{address}``, a profile's ``status``, a row of the address list.
+    address: str
+    status: str
+    sendable: bool
+    reason: str | None
+    diagnostic: str | None
+    since: str | None
+    counts: Counts
+    last_event_at: str | None
+
+
+STATUS_COLUMNS = (*(name for name in AddressStatus.__annotations__ if name != "counts"),
+                  *COUNT_NAMES)
+
+
+def unknown_status(address: str) -> AddressStatus:
     """An address never seen is ``ok`` and sendable."""
-    return {"address": address, "status": OK, "sendable": True, "reason": None,
-            "diagnostic": None, "since": None, "counts": dict.fromkeys(COUNT_NAMES, 0),
-            "last_event_at": None}
+    return AddressStatus(address=address, status=OK, sendable=True, reason=None,
+                         diagnostic=None, since=None,
+                         counts=cast(Counts, dict.fromkeys(COUNT_NAMES, 0)),
+                         last_event_at=None)
 
 
-def status_dict(row: Sequence[Any]) -> dict[str, Any]:
+def status_dict(row: Sequence[Any]) -> AddressStatus:
+    """The status of a row read as ``STATUS_COLUMNS``."""
     data = dict(zip(STATUS_COLUMNS, row, strict=True))
     data["sendable"] = bool(data["sendable"])
     data["counts"] = {name: data.pop(name) for name in COUNT_NAMES}
-    return data
+    return cast(AddressStatus, data)
 
 
 class StatusReader:
@@ -41,7 +75,7 @@ class StatusReader:
     def __init__(self, db: Database, erasure_key: bytes | None = None) -> None:
         self.db, self.erasure_key = db, erasure_key
 
-    def status(self, address: str) -> dict[str, Any]:
+    def status(self, address: str) -> AddressStatus:
         with self.db.read() as cur:
             cur.execute(f"SELECT {','.join(STATUS_COLUMNS)} FROM email_status "
                         "WHERE address_id = ?", (str(address_id(address)),))

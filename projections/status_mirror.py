@@ -29,7 +29,7 @@ from adapters.sql import Database
 from domain.policy import OK, Known
 from projections.base import Applied
 from projections.email_status import StatusRow
-from projections.queries import StatusReader, unknown_status
+from projections.queries import AddressStatus, StatusReader, unknown_status
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class StatusLookup:
                  marks: MirrorMarks | None = None) -> None:
         self.reader, self.cache, self.marks = reader, cache, marks
 
-    def status(self, address: str) -> dict[str, Any]:
+    def status(self, address: str) -> AddressStatus:
         """The full SPEC §5 row: one indexed SQL read (as cheap as proving a mirror entry)."""
         return self.reader.status(address)
 

@@ -51,13 +51,6 @@ class StatusRow:
     def reason(self) -> str | None:
         return PROJECTION_ERROR if self.quarantined else self.verdict.reason
 
-    def as_status(self) -> dict[str, Any]:
-        """The SPEC §5 status shape of this row."""
-        v, st = self.verdict, self.standing
-        return {"address": self.address, "status": v.status, "sendable": self.sendable,
-                "reason": self.reason, "diagnostic": v.diagnostic, "since": iso(v.since),
-                "counts": st.counts_dict(), "last_event_at": iso(st.last_event_at)}
-
     def values(self) -> tuple[Any, ...]:
         v, st = self.verdict, self.standing
         return (self.address_id, self.address, v.status, self.sendable, self.reason,

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.console import address_routes, auth_routes, hook_routes, other_routes
 from api.console.deps import render
-from api.console.session import ConsoleError, LoginRequired, LoginThrottle
+from api.console.session import LoginThrottle
 from api.settings import Settings
 
 SECURITY_HEADERS = [
@@ -73,11 +73,3 @@ def install_console(app: FastAPI, settings: Settings) -> None:
     for module in (auth_routes, address_routes, other_routes, hook_routes):
         app.include_router(module.router)
     app.add_middleware(ConsoleHeaders)
-
-    @app.exception_handler(LoginRequired)
-    def _login(request: Request, exc: LoginRequired) -> Response:
-        return login_redirect(request)
-
-    @app.exception_handler(ConsoleError)
-    def _console(request: Request, exc: ConsoleError) -> Response:
-        return error_page(request, exc.status, exc.title, exc.message)

@@ -20,13 +20,14 @@ from api.deps import Svc
 from api.services import Services
 from domain.addresses import address_id
 from domain.errors import LedgerError
-from domain.policy import COMPLAINED, COUNT_NAMES, SUPPRESSED
-from projections.address_list import AddressList, ListQuery
+from domain.policy import COMPLAINED, COUNT_NAMES, SUPPRESSED, Status
+from projections.address_list import AddressList, ListedAddress, ListQuery
 from projections.event_json import history_dict
+from projections.queries import AddressStatus
 from projections.time_travel import parse_instant, status_at
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-StatusFilter = Literal["", "ok", "soft_bounced", "bounced", "complained", "suppressed"]
+StatusFilter = Literal["", Status]  # "": every non-ok status
 PAGE = 50
 TIMELINE_PAGE = 100
 CSV_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since", "changed_at",
@@ -61,7 +62,7 @@ def address_csv(user: User, services: Svc, status: StatusFilter = "",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _csv_lines(rows: Iterator[ListedAddress]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -109,7 +110,7 @@ def _address_page(request: Request, services: Services, user: ConsoleUser, addre
                   may_suppress=user.may("operator") and status["status"] != SUPPRESSED)
 
 
-def _may_reset(user: ConsoleUser, status: dict[str, Any]) -> bool:
+def _may_reset(user: ConsoleUser, status: AddressStatus) -> bool:
     if status["status"] == COMPLAINED:
         return user.may("admin")
     return user.may("operator") and status["status"] != "ok"
@@ -145,6 +146,5 @@ def suppress(request: Request, address: str, user: PostUser, services: Svc,
 def _refused(request: Request, services: Services, user: ConsoleUser, address: str,
              refused: LedgerError) -> Response:
     """Show the page again with the ledger's reason (a missing reason, no consent)."""
-    status_code = 403 if refused.code == "consent_required" else 422
     return _address_page(request, services, user, address, error=refused.message,
-                         status_code=status_code)
+                         status_code=refused.status)

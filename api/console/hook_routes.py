@@ -108,8 +108,7 @@ def resend(endpoint_id: EndpointId, delivery_id: DeliveryId, user: PostUser,
     try:
         hooks.resend(endpoint_id, delivery_id)
     except LedgerError as refused:
-        raise ConsoleError(409 if refused.code == "delivery_erased" else 404,
-                           "Cannot send again", refused.message) from None
+        raise ConsoleError(refused.status, "Cannot send again", refused.message) from None
     return RedirectResponse(f"/console/webhooks/{endpoint_id}?done=resent", 303)
 
 

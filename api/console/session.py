@@ -24,6 +24,7 @@ from fastapi.responses import Response
 
 from api.throttle import FailureThrottle
 from api.tokens import GRANTS, Principal, TokenStore
+from domain.errors import ExpectedError
 
 SESSION_COOKIE = "bl_session"
 LOGIN_COOKIE = "bl_login"
@@ -32,16 +33,24 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 CONSOLE_ROLES = ("viewer", "operator", "admin")
 
 
-class LoginRequired(Exception):
-    """No valid session: the console answers with a redirect to the login page."""
+class LoginRequired(ExpectedError):
+    """No valid session: a 401, which the console answers with a redirect to the login
+    page (``api.console.error_page``)."""
+
+    status, code = 401, "login_required"
+
+    def __init__(self, message: str = "log in to use the console") -> None:
+        super().__init__(message)
 
 
-class ConsoleError(Exception):
-    """An expected console failure rendered as an HTML error page."""
+class ConsoleError(ExpectedError):
+    """An expected console failure rendered as an HTML error page under its own title."""
+
+    code = "console_error"
 
     def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
+        super().__init__(message, status=status)
+        self.title = title
 
 
 @dataclass(frozen=True)

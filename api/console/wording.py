@@ -10,6 +10,7 @@ from domain.failure_classes import CLASS_LABELS
 from domain.policy import Policy
 from domain.rejection_alerts import SENDER_CLASSES
 from projections.base import parse_iso
+from projections.queries import AddressStatus
 
 STATUS_LABELS = {"ok": "OK", "soft_bounced": "Soft-bounced", "bounced": "Bounced",
                  "complained": "Complained", "suppressed": "Suppressed"}
@@ -43,7 +44,7 @@ def when(value: str | datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
-def banner(status: dict[str, Any], policy: Policy, seen: bool) -> Banner:
+def banner(status: AddressStatus, policy: Policy, seen: bool) -> Banner:
     """Why the address is (not) sendable, in plain words."""
     if not seen:
         return Banner("ok", "Never seen: sendable.",
@@ -79,7 +80,7 @@ def _why(reason: str | None, policy: Policy) -> str:
     }.get(reason or "", reason or "blocked")
 
 
-def _detail(status: dict[str, Any]) -> str:
+def _detail(status: AddressStatus) -> str:
     diagnostic = status.get("diagnostic")
     if status["reason"] in ("manual_suppression", "imported_suppression"):
         return f"Reason given: {diagnostic}" if diagnostic else ""

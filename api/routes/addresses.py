@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query
@@ -25,6 +25,7 @@ from api.schemas import (
 )
 from domain.addresses import address_id
 from domain.errors import InvalidAddress, InvalidCommand
+from domain.policy import Status
 from projections.address_list import MAX_LIMIT, AddressList, ListQuery
 from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
@@ -32,11 +33,8 @@ from projections.time_travel import parse_instant, status_at
 router = APIRouter(prefix="/v1", tags=["addresses"])
 
 
-StatusFilter = Literal["ok", "soft_bounced", "bounced", "complained", "suppressed"]
-
-
 @router.get("/addresses", response_model=AddressPage)
-def list_addresses(services: Svc, _: Viewer, status: StatusFilter | None = None,
+def list_addresses(services: Svc, _: Viewer, status: Status | None = None,
                    q: str = Query("", max_length=320), cursor: str | None = Query(None),
                    limit: int = Query(50, ge=1, le=MAX_LIMIT)) -> dict[str, Any]:
     """Non-ok addresses (or one status), newest change first; ``q`` matches a substring."""
@@ -81,12 +79,12 @@ def get_status_at(address: str, services: Svc, _: Viewer,
 
 
 @router.get("/addresses/{address:path}", response_model=AddressStatus)
-def get_status(address: str, services: Svc, _: Reader) -> dict[str, Any]:
+def get_status(address: str, services: Svc, _: Reader) -> AddressStatus:
     return services.statuses.status(normalize_address(address))
 
 
 @router.post("/addresses/{address:path}/reset", response_model=AddressStatus)
-def reset(address: str, body: ResetRequest, services: Svc, who: Operator) -> dict[str, Any]:
+def reset(address: str, body: ResetRequest, services: Svc, who: Operator) -> AddressStatus:
     normalized = normalize_address(address)
     services.ledger.reset(normalized, actor=who.name, reason=body.reason, consent=body.consent,
                           is_admin=who.role == "admin", occurred_at=datetime.now(UTC),
@@ -96,7 +94,7 @@ def reset(address: str, body: ResetRequest, services: Svc, who: Operator) -> dic
 
 @router.post("/addresses/{address:path}/suppress", response_model=AddressStatus)
 def suppress(address: str, body: SuppressRequest, services: Svc,
-             who: Operator) -> dict[str, Any]:
+             who: Operator) -> AddressStatus:
     normalized = normalize_address(address)
     services.ledger.suppress(normalized, actor=who.name, reason=body.reason,
                              occurred_at=datetime.now(UTC), source="api")

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from adapters.sns import MAX_BODY, SnsRefused
 from api.deps import Svc
-from api.errors import error_response
 from api.metrics import INGEST_SECONDS, SNS_MESSAGES
 
 router = APIRouter(tags=["webhooks"])
@@ -36,12 +35,10 @@ async def sns_webhook(request: Request, services: Svc) -> JSONResponse:
     body = await _read_body(request)
     if body is None:
         SNS_MESSAGES.labels("sns", "too_large").inc()
-        return error_response(413, "too_large", f"body over {MAX_BODY // 1024} KiB")
+        raise SnsRefused(413, "too_large", f"body over {MAX_BODY // 1024} KiB")
     header_type = request.headers.get("x-amz-sns-message-type")
-    try:
+    try:  # a refusal (``SnsRefused``) is answered by the one error handler
         outcome = await run_in_threadpool(services.ingest.handle_sns, body, header_type)
-    except SnsRefused as refusal:
-        return error_response(refusal.status, refusal.code, refusal.message)
     finally:
         INGEST_SECONDS.observe(time.perf_counter() - started)
     return JSONResponse(outcome.body())

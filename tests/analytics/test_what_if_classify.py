@@ -15,6 +15,7 @@ from api.services import Services
 from domain.reports import Bounce, Complaint
 from projections.reclassify import Reclassifier, still_unblocks, unblocks
 from projections.what_if import compare
+from tests.domain.helpers import unclassified_hard_bounce
 
 T0 = datetime.now(UTC) - timedelta(days=3)
 SPAMHAUS = ("smtp;550 5.7.1 Service unavailable, Client host [x.xx.xx.xx] blocked using "
@@ -29,10 +30,9 @@ runner = CliRunner()
 def before_the_classifier(services: Services, address: str, diagnostic: str, code: str,
                           fid: str, at: datetime = T0) -> None:
     """A hard bounce stored as the code before the classifier stored it: no class."""
-    services.ledger.apply_commands([(address, lambda agg: agg.record_bounce(
-        permanent=True, message_id=f"m-{fid}", feedback_id=fid, bounce_type="Permanent",
-        bounce_subtype="General", diagnostic=diagnostic, status_code=code, action="failed",
-        reporting_mta=None, sender="shop.example", occurred_at=at, source="sns"))])
+    services.ledger.apply_commands([(address, lambda agg: unclassified_hard_bounce(
+        agg, message_id=f"m-{fid}", feedback_id=fid, diagnostic=diagnostic, status_code=code,
+        occurred_at=at))])
 
 
 def seed(services: Services) -> None:

@@ -13,6 +13,7 @@ from api.cli import app
 from api.services import Services
 from domain.reports import Bounce
 from tests.conftest import ADMIN_TOKEN
+from tests.domain.helpers import unclassified_hard_bounce
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NOW = datetime(2026, 5, 1, 9, tzinfo=UTC)
@@ -22,10 +23,9 @@ SPAMHAUS = ("smtp;550 5.7.1 Service unavailable, Client host [x.xx.xx.xx] blocke
 
 def record_before_the_classifier(services: Services, address: str, diagnostic: str) -> None:
     """A hard bounce as the code before the classifier stored it: no class, no rule."""
-    services.ledger.apply_commands([(address, lambda agg: agg.record_bounce(
-        permanent=True, message_id="m-old", feedback_id="f-old", bounce_type="Permanent",
-        bounce_subtype="General", diagnostic=diagnostic, status_code="5.7.1", action="failed",
-        reporting_mta=None, sender="shop.example", occurred_at=NOW, source="sns"))])
+    services.ledger.apply_commands([(address, lambda agg: unclassified_hard_bounce(
+        agg, message_id="m-old", feedback_id="f-old", diagnostic=diagnostic,
+        status_code="5.7.1", occurred_at=NOW))])
 
 
 def test_every_bounce_in_the_history_says_who_failed(client: TestClient,

@@ -47,8 +47,21 @@ def record(reports: list[Report], agg: Address | None = None) -> tuple[Address, 
     """Apply reports to one aggregate; return it and the events it produced."""
     agg = agg or Address(address=ADDRESS)
     for report in reports:
-        report.apply_to(agg)
+        agg.record(report)
     return agg, list(agg.collect_events())
+
+
+def unclassified_hard_bounce(agg: Address, *, feedback_id: str, diagnostic: str,
+                             status_code: str, occurred_at: datetime,
+                             message_id: str = "m") -> bool:
+    """A hard bounce as the code before the classifier stored it: no class, no rule (what
+    a stored version 1 event reads as). No report records one any more."""
+    agg.trigger_event(Address.HardBounced, message_id=message_id, feedback_id=feedback_id,
+                      bounce_type="Permanent", bounce_subtype="General", diagnostic=diagnostic,
+                      status_code=status_code, action="failed", reporting_mta=None,
+                      sender="shop.example", occurred_at=occurred_at, source="sns",
+                      failure_class=None, rule=None)
+    return True
 
 
 def reset(agg: Address, n: float) -> list[Any]:

@@ -81,7 +81,7 @@ def test_a_new_fact_after_erasure_registers_the_address_again() -> None:
     agg, events = record([hard(1)])
     erase(agg, Policy(), events)
     agg.register_again(address=ADDRESS)
-    sent(22).apply_to(agg)
+    agg.record(sent(22))
     names = [type(e).__name__ for e in agg.collect_events()]
     assert names == ["RegisteredAgain", "MessageSent"] and agg.address == ADDRESS
 

@@ -25,6 +25,7 @@ from tests.domain.helpers import (
     sent,
     soft,
     status_after,
+    unclassified_hard_bounce,
 )
 from tests.domain.test_properties import policies, reports
 
@@ -99,15 +100,15 @@ def test_an_unclassified_bounce_is_treated_as_today() -> None:
 def test_a_repeated_feedback_id_records_one_sender_rejection() -> None:
     agg = Address(address=ADDRESS)
     first, again = bounce(0, SPAMHAUS, "5.7.1", fid="f"), bounce(1, SPAMHAUS, "5.7.1", fid="f")
-    assert first.apply_to(agg) is True
-    assert again.apply_to(agg) is False
+    assert agg.record(first) is True
+    assert agg.record(again) is False
     assert [type(e).__name__ for e in agg.collect_events()] == ["Registered", "SenderRejected"]
 
 
 def test_a_sender_rejection_and_a_bounce_share_the_feedback_id_space() -> None:
     agg = Address(address=ADDRESS)
-    assert bounce(0, SPAMHAUS, "5.7.1", fid="f").apply_to(agg) is True
-    assert hard(1, fid="f").apply_to(agg) is False
+    assert agg.record(bounce(0, SPAMHAUS, "5.7.1", fid="f")) is True
+    assert agg.record(hard(1, fid="f")) is False
 
 
 # -- events recorded before the classifier keep their meaning ------------------------------------
@@ -135,10 +136,8 @@ def test_a_stored_version_1_hard_bounce_reads_without_a_class() -> None:
 
 def test_replay_keeps_an_old_hard_bounce_that_the_classifier_would_not_block() -> None:
     agg = Address(address=ADDRESS)
-    agg.record_bounce(permanent=True, message_id="m", feedback_id="f", bounce_type="Permanent",
-                      bounce_subtype="General", diagnostic=SPAMHAUS, status_code="5.7.1",
-                      action="failed", reporting_mta=None, sender="shop.example",
-                      occurred_at=day(0), source="sns")
+    unclassified_hard_bounce(agg, feedback_id="f", diagnostic=SPAMHAUS, status_code="5.7.1",
+                             occurred_at=day(0))
     events = list(agg.collect_events())
     old = [events[0], _as_version_1(events[1])]
     assert verdict(fold(old, Policy()), Policy()).status == "bounced"

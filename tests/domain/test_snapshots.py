@@ -96,7 +96,7 @@ def run(steps: list[Any], clock: Clock | None = None) -> Address:
         elif item == "again":
             agg.register_again(address=ADDRESS)
         elif not agg.erased:
-            item.apply_to(agg)
+            agg.record(item)
     return agg
 
 
@@ -127,27 +127,27 @@ def test_a_snapshot_and_the_events_after_it_rebuild_the_same_aggregate(
 
 def test_a_redelivery_within_the_window_changes_nothing(clock: Clock) -> None:
     agg = Address(address=ADDRESS)
-    assert hard(1, fid="f1").apply_to(agg)
+    assert agg.record(hard(1, fid="f1"))
     clock.now += timedelta(days=14, hours=23)  # SQS keeps a message at most 14 days
     for i in range(100):
-        sent(2, mid=f"other-{i}").apply_to(agg)
-    assert hard(1, fid="f1").apply_to(agg) is False
+        agg.record(sent(2, mid=f"other-{i}"))
+    assert agg.record(hard(1, fid="f1")) is False
 
 
 def test_keys_older_than_the_window_are_forgotten(clock: Clock) -> None:
     agg = Address(address=ADDRESS)
     for i in range(50):
-        sent(1, mid=f"old-{i}").apply_to(agg)
+        agg.record(sent(1, mid=f"old-{i}"))
     clock.now += WINDOW + timedelta(seconds=1)
-    delivery(2, mid="new").apply_to(agg)
+    agg.record(delivery(2, mid="new"))
     assert len(agg.seen) == 1 and "delivery:new" in agg.seen
 
 
 def test_the_memory_stays_bounded_over_years_of_daily_mail(clock: Clock) -> None:
     agg = Address(address=ADDRESS)
     for day in range(3 * 365):
-        sent(day, mid=f"m{day}").apply_to(agg)
-        delivery(day, mid=f"m{day}").apply_to(agg)
+        agg.record(sent(day, mid=f"m{day}"))
+        agg.record(delivery(day, mid=f"m{day}"))
         clock.now += timedelta(days=1)
     assert agg.version == 1 + 2 * 3 * 365
     assert len(agg.seen) <= 2 * (WINDOW.days + 1)
@@ -157,7 +157,7 @@ def test_import_keys_are_kept_for_good(clock: Clock) -> None:
     agg = Address(address=ADDRESS)
     assert agg.suppress(actor="x", reason="list-2024", occurred_at=clock.now, source="import")
     clock.now += timedelta(days=400)
-    sent(1, mid="later").apply_to(agg)
+    agg.record(sent(1, mid="later"))
     assert agg.suppress(actor="x", reason="list-2024", occurred_at=clock.now,
                         source="import") is False
 
@@ -185,6 +185,6 @@ def test_the_report_index_key_is_the_key_the_event_records(make: Any) -> None:
     report = make()
     agg = Address(address=ADDRESS)
     agg.collect_events()
-    assert report.apply_to(agg)
+    assert agg.record(report)
     [event] = agg.collect_events()
     assert keys_of(agg.seen) == {report_key_of(event)} == {report.key}
