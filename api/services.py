@@ -16,7 +16,7 @@ from adapters.event_log import EventLog
 from adapters.event_store import SqlEventStore
 from adapters.rate_limit import rate_limiter
 from adapters.redis_cache import MessageMapCache, StatusCache
-from adapters.ses import EmailClient
+from adapters.ses import SesTransport, ses_client
 from adapters.ses_sync_store import SesSyncStore
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
@@ -29,6 +29,7 @@ from api.ses_sync import Pusher, SesSync, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.webhooks import Webhooks, build_webhooks
+from application.sending import Sending
 from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
@@ -72,7 +73,7 @@ class Services:
     mirror: StatusMirror | None = None
     follower: Follower | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-    email_client: EmailClient | None = None
+    sending: Sending | None = None
     webhooks: Webhooks | None = None
     _dispatching: bool = False
     ses_store: SesSyncStore | None = None
@@ -81,12 +82,12 @@ class Services:
     _pusher: Pusher | None = None
     _email_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def email(self) -> EmailClient:
-        """The SES sender, built on first use (creating a boto3 client takes a while)."""
+    def email(self) -> Sending:
+        """The send service, built on first use (creating a boto3 client takes a while)."""
         with self._email_lock:
-            if self.email_client is None:
-                self.email_client = EmailClient.from_services(self)
-            return self.email_client
+            if self.sending is None:
+                self.sending = build_sending(self)
+            return self.sending
 
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
@@ -173,14 +174,25 @@ class Services:
             self._ses_sync.remote.ses.close()
         self.committer.close()
         self.http.close()
-        if self.email_client is not None:
-            self.email_client.ses.close()
+        if self.sending is not None:
+            self.sending.transport.close()
         self.ledger.close()
         self.db.close()
         if "keys" in self.extras:
             self.extras["keys"].db.close()
         if self.redis is not None:
             self.redis.close()
+
+
+def build_sending(services: Services, ses: Any | None = None) -> Sending:
+    """The send service over SES v2 from the settings: region, endpoint, configuration set,
+    the shared send rate; ``ses`` a boto3 ``sesv2`` client of the caller's (the demo's)."""
+    settings = services.settings
+    transport = SesTransport(
+        ses or ses_client(settings.aws_region, settings.aws_endpoint_url),
+        rate_limiter(settings.ses_max_send_rate, services.redis, settings.redis_prefix),
+        configuration_set=settings.ses_configuration_set)
+    return Sending(services.statuses, services.ledger, transport, senders=services.senders)
 
 
 def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitter) -> Ingest:
