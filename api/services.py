@@ -23,12 +23,13 @@ from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
-from api.ingest import Ingest
-from api.metrics import PROJECTION_QUARANTINED
+from api.metrics import PROJECTION_QUARANTINED, REPORTS, SNS_MESSAGES
 from api.ses_sync import Pusher, SesSync, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.webhooks import Webhooks, build_webhooks
+from application.ingest import Counters, Ingest
+from application.sender_rules import SenderRules
 from application.sending import Sending
 from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
@@ -42,7 +43,7 @@ from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
 from projections.sender_rejections import SenderRejectionsView
-from projections.senders import SenderReader, SenderRules, SendersView
+from projections.senders import SenderReader, SendersView
 from projections.ses_push import SesPushView
 from projections.status_changes import StatusChanges
 from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
@@ -201,7 +202,10 @@ def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitt
     confirm = ((lambda url: confirm_subscription(http, url)) if settings.sns_auto_confirm
                else None)
     accounts = [a.strip() for a in settings.ses_account_ids.split(",") if a.strip()]
-    return Ingest(verifier, committer, confirm, accounts)
+    counters = Counters(
+        message=lambda path, outcome: SNS_MESSAGES.labels(path, outcome).inc(),
+        reports=lambda kind, result, count: REPORTS.labels(kind, result).inc(count))
+    return Ingest(verifier, committer, confirm, accounts, counters)
 
 
 @dataclass

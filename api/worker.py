@@ -20,8 +20,8 @@ from adapters.sns_refusal import SnsRefused
 from adapters.sql import StoreUnavailable
 from adapters.sqs import Retry, SqsWorker
 from api import jobs
-from api.ingest import Ingest, Outcome
 from api.services import Services
+from application.ingest import Ingest, Outcome
 
 log = logging.getLogger(__name__)
 
