@@ -24,13 +24,16 @@ from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.metrics import PROJECTION_QUARANTINED, REPORTS, SNS_MESSAGES
-from api.ses_sync import Pusher, SesSync, build_ses_sync
+from api.ses_sync import Pusher, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
-from api.webhooks import Webhooks, build_webhooks
+from api.webhook_dispatch import Dispatcher
+from api.webhooks import build_webhooks
 from application.ingest import Counters, Ingest
 from application.sender_rules import SenderRules
 from application.sending import Sending
+from application.ses_sync import SesSync
+from application.webhooks import Webhooks
 from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
@@ -76,6 +79,7 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
     sending: Sending | None = None
     webhooks: Webhooks | None = None
+    dispatcher: Dispatcher | None = None
     _dispatching: bool = False
     ses_store: SesSyncStore | None = None
     ses_pushed: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -107,9 +111,10 @@ class Services:
     def start_dispatcher(self) -> None:
         """Send outgoing webhooks (``WEBHOOK_DISPATCH``) and push to SES's suppression list
         (``SES_SUPPRESSION_SYNC`` push or both) from this process."""
-        if self.webhooks is not None and self.settings.webhook_dispatch and not self._dispatching:
+        if self.dispatcher is not None and self.settings.webhook_dispatch \
+                and not self._dispatching:
             self._dispatching = True
-            self.webhooks.dispatcher.start()
+            self.dispatcher.start()
         if self.settings.ses_push and self._pusher is None:
             self._pusher = Pusher(self.ses_sync(), self.ses_pushed)
             self._pusher.start()
@@ -168,7 +173,8 @@ class Services:
             self.follower.stop()
         if self.webhooks is not None:
             self.webhooks.listeners.stop()
-            self.webhooks.dispatcher.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         if self._pusher is not None:
             self._pusher.stop()
         if self._ses_sync is not None:
@@ -268,11 +274,11 @@ def build_services(settings: Settings) -> Services:
     message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
     senders_view = SendersView()
     keys = SqlKeyStore(open_database(url, pool_size=4))
-    webhooks = build_webhooks(settings, db)
+    webhooks, dispatcher = build_webhooks(settings, db)
     ses_pushed = threading.Event()
     views: list[View] = [status_view, ProfilesView(), message_map, senders_view,
                          SenderRejectionsView(),
-                         WebhookView(changes, webhooks.listeners, webhooks.dispatcher.wake)]
+                         WebhookView(changes, webhooks.listeners, dispatcher.wake)]
     if settings.ses_push:  # registered only where push is on: see projections/ses_push.py
         views.append(SesPushView(changes, ses_pushed.set))
     path = WritePath(db, keys, views,
@@ -308,7 +314,7 @@ def build_services(settings: Settings) -> Services:
                         build_ingest(settings, http, committer), committer, http,
                         client, mirror)
     services.extras["keys"] = keys
-    services.webhooks = webhooks
+    services.webhooks, services.dispatcher = webhooks, dispatcher
     webhooks.listeners.start()
     services.ses_store, services.ses_pushed = ses_store, ses_pushed
     projector.catch_up()
