@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import redis
 
+from domain.policy import Known
+
 # KEYS: mark, epoch key, then one key per row; ARGV: expected mark, new mark, epoch, then
 # position and value per row. Rows are written newer-only; the mark moves only from the
 # expected value (or not at all when the new mark is -1) and only under the same epoch.
@@ -66,11 +68,6 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _parse(value: bytes | str) -> Mirrored:
-    position, sendable, status, reason = _text(value).split(" ", 3)
-    return Mirrored(int(position), sendable == "1", status, reason or None)
-
-
 class StatusCache:
     """The status mirror; every method raises ``redis.RedisError`` when Redis is down."""
 
@@ -100,16 +97,22 @@ class StatusCache:
                                  args=args))
         return mark
 
-    def get_many(self, addresses: Sequence[str]) -> tuple[dict[str, Mirrored], MirrorState]:
-        """The entries of those addresses that have one, with the mark and epoch, in one
-        ``MGET``."""
-        values = self.client.mget([*(self._key(a) for a in addresses), self.mark_key,
+    def get_many(self, addresses: Sequence[str]) -> tuple[dict[str, Known], MirrorState]:
+        """What a check needs of those addresses that have an entry, with the mark and the
+        epoch, in one ``MGET`` (entries split as bytes: no JSON, no per-entry object but the
+        answer)."""
+        prefix = f"{self.prefix}status:"
+        values = self.client.mget([*(prefix + a for a in addresses), self.mark_key,
                                    self.epoch_key])
         state = MirrorState(int(values[-2] or 0),
                             _text(values[-1]) if values[-1] is not None else None)
-        found = {address: _parse(value) for address, value in zip(addresses, values,
-                                                                   strict=False)
-                 if value is not None}
+        found: dict[str, Known] = {}
+        for address, value in zip(addresses, values, strict=False):
+            if value is not None:
+                _, sendable, status, reason = (
+                    value if isinstance(value, bytes) else value.encode()).split(b" ", 3)
+                found[address] = Known(status.decode(), sendable == b"1",
+                                       reason.decode() or None)
         return found, state
 
     def state(self) -> MirrorState:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from adapters.addresses import normalize_address
@@ -35,8 +36,18 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+@contextmanager
+def needs_extra(extra: str, what: str) -> Iterator[None]:
+    """Turn a missing optional dependency into one clear line (exit 2)."""
+    try:
+        yield
+    except ImportError as error:
+        fail(f"{what} needs the '{extra}' extra ({error.name} is not installed): "
+             f".venv/bin/pip install 'bounceledger[{extra}]' (make install includes it)", 2)
 
 
 def load_settings() -> Settings:
@@ -238,11 +249,9 @@ def demo(keep: Annotated[bool, typer.Option(
     """Send, bounce, complain and send again against a local moto server (no AWS needed)."""
     import tempfile
 
-    try:
+    with needs_extra("demo", "the demo"):
         from api.demo import run, start_moto
         server, endpoint = start_moto()
-    except ImportError:
-        fail("the demo needs moto: .venv/bin/pip install 'moto[server]' (make install does)", 2)
     settings = load_settings()
     try:
         with tempfile.TemporaryDirectory() as tmp:

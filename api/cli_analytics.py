@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli import _instant, app, err, fail, out, services
+from api.cli import _instant, app, err, fail, needs_extra, out, services
 from api.progress import progress_bar
 from api.services import Services
 from domain.policy import Policy
@@ -104,8 +104,11 @@ def export_events(built: Services, fmt: str, out_file: str, selection: Selection
     """Write the selected events to ``out_file``; returns (count, last position read)."""
     count, last = 0, selection.after
     report(last)
-    sink: Any = ParquetOut(out_file) if fmt == "parquet" else (
-        sys.stdout.buffer if out_file == "-" else open(out_file, "wb"))  # noqa: SIM115
+    if fmt == "parquet":
+        with needs_extra("analytics", "Parquet export"):
+            sink: Any = ParquetOut(out_file)
+    else:
+        sink = sys.stdout.buffer if out_file == "-" else open(out_file, "wb")  # noqa: SIM115
     try:
         for last, page in records(built.event_log(), built.ledger, selection):
             if fmt == "parquet":
@@ -202,5 +205,7 @@ def what_if(
     if csv_file is not None:
         write_csv(outcome, csv_file)
     if chart is not None:
-        render_chart(outcome, chart, f"blocked addresses per day: {_policy_text(proposed)} "
-                                     f"vs {_policy_text(built.ledger.policy)}")
+        with needs_extra("analytics", "the what-if chart"):
+            render_chart(outcome, chart, f"blocked addresses per day: "
+                                         f"{_policy_text(proposed)} vs "
+                                         f"{_policy_text(built.ledger.policy)}")

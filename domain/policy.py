@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 OK, SOFT_BOUNCED, BOUNCED, COMPLAINED, SUPPRESSED = (
     "ok", "soft_bounced", "bounced", "complained", "suppressed",
@@ -50,6 +50,14 @@ class Mark:
     at: datetime
     code: str = ""
     detail: str | None = None
+
+
+class Known(NamedTuple):
+    """What a check needs of a known address (a status row or a mirror entry)."""
+
+    status: str
+    sendable: bool
+    reason: str | None
 
 
 @dataclass(frozen=True)

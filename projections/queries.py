@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from adapters.redis_cache import Mirrored
 from adapters.sql import Database
 from domain.addresses import address_id
-from domain.policy import COUNT_NAMES, OK
+from domain.policy import COUNT_NAMES, OK, Known
 from domain.redaction import erased_hash
 from projections.message_map import MappedSend
 
@@ -16,14 +16,6 @@ PROJECTION_ERROR = "projection_error"
 
 STATUS_COLUMNS = ("address", "status", "sendable", "reason", "diagnostic", "since",
                    "last_event_at", *COUNT_NAMES)
-
-
-class Known(NamedTuple):
-    """What a check needs of a known address."""
-
-    status: str
-    sendable: bool
-    reason: str | None
 
 
 def unknown_status(address: str) -> dict[str, Any]:

@@ -26,10 +26,10 @@ import redis
 
 from adapters.redis_cache import Mirrored, StatusCache
 from adapters.sql import Database
-from domain.policy import OK
+from domain.policy import OK, Known
 from projections.base import Applied
 from projections.email_status import StatusRow
-from projections.queries import Known, StatusReader, unknown_status
+from projections.queries import StatusReader, unknown_status
 
 log = logging.getLogger(__name__)
 
@@ -158,16 +158,16 @@ class StatusLookup:
         position, epoch = self.marks.read()
         if state.epoch != epoch or state.mark < position:
             return {}
-        return {a: Known(e.status, e.sendable, e.reason) for a, e in entries.items()}
+        return entries
 
     def check(self, addresses: Sequence[str]) -> list[dict[str, Any]]:
         """``[{address, status, sendable}]`` in input order."""
         known = self.statuses(addresses)
+        unknown = Known(OK, True, None)
         results = []
         for address in addresses:
-            line = known.get(address)
-            results.append({"address": address, "status": line.status if line else OK,
-                            "sendable": line.sendable if line else True})
+            status, sendable, _ = known.get(address, unknown)
+            results.append({"address": address, "status": status, "sendable": sendable})
         return results
 
 

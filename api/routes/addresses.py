@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from adapters.addresses import normalize_address
 from api.deps import Admin, Operator, Reader, Sender, Svc, Viewer
@@ -44,15 +45,17 @@ def list_addresses(services: Svc, _: Viewer, status: StatusFilter | None = None,
 
 
 @router.post("/addresses:check", response_model=CheckResponse)
-def check(body: CheckRequest, services: Svc, _: Sender) -> JSONResponse:
+def check(body: CheckRequest, services: Svc, _: Sender) -> Response:
     normalized = []
     for index, raw in enumerate(body.addresses):
         try:
             normalized.append(normalize_address(raw))
         except InvalidAddress as error:
             raise InvalidAddress(f"addresses[{index}]: {error.message}") from None
-    # Returned as a Response so 10,000 results are not validated again (the shape is fixed).
-    return JSONResponse({"results": services.statuses.check(normalized)})
+    # Returned as a Response so 10,000 results are not validated again (the shape is fixed);
+    # orjson writes them about ten times faster than the standard library.
+    return Response(orjson.dumps({"results": services.statuses.check(normalized)}),
+                    media_type="application/json")
 
 
 # Addresses may contain "/" (RFC 5322 allows it, and %2F is decoded before routing), so the
