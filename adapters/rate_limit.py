@@ -42,20 +42,22 @@ class RateLimiter(Protocol):
 
 
 class LocalRateLimiter:
-    """A token bucket in this process (the default without Redis)."""
+    """A token bucket in this process (the default without Redis); ``clock`` (monotonic
+    seconds) and ``sleep`` are the real ones unless a test gives its own."""
 
     def __init__(self, rate: float, burst: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be positive and burst at least 1")
-        self.rate, self.burst, self._sleep = rate, burst, sleep
-        self._tokens, self._at = burst, time.monotonic()
+        self.rate, self.burst, self._sleep, self._clock = rate, burst, sleep, clock
+        self._tokens, self._at = burst, clock()
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
         """Take a token now (possibly going negative); returns the seconds until it is ours."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate) - 1
             self._at = now
             return max(0.0, -self._tokens / self.rate)
@@ -72,15 +74,16 @@ class RedisRateLimiter:
 
     When Redis fails the limiter falls back to a local bucket at the same rate (logged): a send
     is not refused because the cache is down; SES's own throttling, retried, is the backstop.
+    The shared bucket keeps Redis's time; ``clock`` is only the fallback's.
     """
 
     def __init__(self, client: redis.Redis, rate: float, prefix: str = "bl:",
                  burst: float = 1.0, sleep: Callable[[float], None] = time.sleep,
-                 name: str = "send-rate") -> None:
+                 name: str = "send-rate", clock: Callable[[], float] = time.monotonic) -> None:
         self.client, self.rate, self.burst, self._sleep = client, rate, burst, sleep
         self.key = f"{prefix}ses:{name}"
         self._reserve = client.register_script(_RESERVE)
-        self.fallback = LocalRateLimiter(rate, burst, sleep)
+        self.fallback = LocalRateLimiter(rate, burst, sleep, clock)
         self._warned_at = 0.0
 
     def reserve(self) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from adapters.addresses import normalize_address
 from domain.errors import InvalidAddress, InvalidMessage
 
@@ -22,17 +24,21 @@ MAX_SENDER_CHARS = 200
 MAX_PROFILE_ID_CHARS = 200
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message as the caller gives it; ``profile_ids`` (optional) lines up with ``to``."""
+class OutgoingMessage(BaseModel):
+    """A message as the caller gives it: the body of ``POST /v1/messages`` (SPEC §5, where
+    the from address is named ``from``) and what Python callers pass (``from_address=``).
+    ``profile_ids`` (optional) lines up with ``to``. Only its shape is checked on the way in;
+    the limits are ``validate``'s, whose errors say which field broke which rule."""
 
-    from_address: str
-    to: Sequence[str]
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    from_address: str = Field(alias="from")
+    to: list[str]
     subject: str
     text: str | None = None
     html: str | None = None
     sender: str | None = None
-    profile_ids: Sequence[str | None] | None = None
+    profile_ids: list[str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
-from projections.base import iso
+from adapters.timestamps import iso
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS ses_push_outbox ("

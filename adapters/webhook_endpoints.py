@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
-from projections.base import iso, parse_iso
+from adapters.timestamps import iso, parse_iso
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.sql import Cursor, Database
+from adapters.timestamps import iso
 from adapters.webhook_endpoints import SCHEMA as ENDPOINT_SCHEMA
 from adapters.webhook_endpoints import disable
 from adapters.webhook_http import Outcome
-from projections.base import iso
 
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 REDACTED_BODY = json.dumps({"redacted": True})

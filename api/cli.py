@@ -186,14 +186,14 @@ def escalate(now: Annotated[str | None, typer.Option(
     """Turn soft-bounce streaks older than TRANSIENT_GRACE_DAYS into bounced."""
     from rich.progress import Progress
 
-    from api import jobs
+    from application.escalation import escalate as escalate_streaks
 
     moment = _instant(now) if now else datetime.now(UTC)
     with services() as built, Progress(console=err, transient=True) as progress:
         task = progress.add_task("escalating", total=None)
-        count = jobs.escalate(built, moment,
-                              lambda done, total: progress.update(task, completed=done,
-                                                                  total=total))
+        count = escalate_streaks(built.ledger, built.db, moment,
+                                 lambda done, total: progress.update(task, completed=done,
+                                                                     total=total))
     out.print(f"escalated {count} address(es)")
 
 

@@ -12,9 +12,9 @@ from rich.console import Console
 from api.cli import err, out, services
 from api.progress import progress_bar
 from api.services import Services
-from domain.errors import LedgerError
+from application.reclassify import lift
 from domain.failure_classes import CLASS_LABELS
-from projections.reclassify import Reclassifier, Unblock, new_blocks, still_unblocks, unblocks
+from projections.reclassify import Reclassifier, Unblock, new_blocks, unblocks
 from projections.reclassify import write_csv as write_unblocks
 from projections.what_if import compare
 
@@ -67,7 +67,7 @@ def _apply(built: Services, rows: list[Unblock], yes: bool, actor: str, say: Con
     reset = skipped = 0
     with progress_bar(err, "resetting") as report:
         for done, row in enumerate(rows, start=1):
-            if _reset_one(built, row, actor):
+            if lift(built.ledger, row, actor=actor, now=datetime.now(UTC)):
                 reset += 1
             else:
                 skipped += 1
@@ -76,13 +76,3 @@ def _apply(built: Services, rows: list[Unblock], yes: bool, actor: str, say: Con
         f"; {skipped} skipped (their status changed since the replay)" if skipped else ""),
         highlight=False)
 
-
-def _reset_one(built: Services, row: Unblock, actor: str) -> bool:
-    if not still_unblocks(built.ledger, row.address):
-        return False
-    try:
-        built.ledger.reset(row.address, actor=actor, reason=row.reason, consent=None,
-                           is_admin=False, occurred_at=datetime.now(UTC), source="cli")
-    except LedgerError:
-        return False
-    return True

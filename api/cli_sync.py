@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from adapters.ses_suppression import SesSyncError
 from api.cli import app, err, fail, out, services
-from api.ses_sync import SyncReport
+from application.ses_sync import SyncReport
 
 
 @app.command("ses-sync")

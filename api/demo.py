@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from adapters.send_validation import OutgoingMessage
-from adapters.ses import EmailClient, ses_client
-from api.services import Services
+from adapters.ses import ses_client
+from api.services import Services, build_sending
 
 FROM = "news@demo.example"
 RECIPIENTS = ["ann@example.org", "bob@example.org", "cat@example.org"]
@@ -69,11 +69,12 @@ def run(services: Services, endpoint: str, say: Callable[[str], None]) -> dict[s
     """Send, feed SES's answers back, send again; returns what happened (the demo's proof)."""
     ses = ses_client(services.settings.aws_region, endpoint)
     ses.create_email_identity(EmailIdentity=FROM)
-    client = EmailClient.from_services(services, ses)
+    sending = build_sending(services, ses)
 
     def send(step: str) -> dict[str, str]:
-        results = client.send(OutgoingMessage(FROM, RECIPIENTS, "Hello", text="Hi!",
-                                              sender="demo"), source="cli")
+        results = sending.send(OutgoingMessage(from_address=FROM, to=RECIPIENTS,
+                                               subject="Hello", text="Hi!", sender="demo"),
+                               source="cli")
         say(f"[bold]{step}[/bold]")
         for r in results:
             detail = (f"SES message {r.message_id[:12]}…" if r.message_id

@@ -34,7 +34,7 @@ Lookup = Callable[[Collection[str]], dict[str, MessageInfo]]
 
 
 class Pending(Protocol):
-    """Reports that need the message map first (an SES notification, ``api.ingest``)."""
+    """Reports that need the message map first (an SES notification, ``application.ingest``)."""
 
     @property
     def message_id(self) -> str | None: ...

@@ -4,10 +4,10 @@ reads that build it (``projections.queries.AddressStatus``); it is used here as 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from application.sending import RecipientResult
 from projections.address_list import ListedAddress
 from projections.queries import AddressStatus, Counts
 
@@ -98,30 +98,10 @@ class RecordRequest(Strict):
     sent_at: datetime | None = None
 
 
-class SendRequest(Strict):
-    """SPEC §5 ``POST /v1/messages``; limits are checked by ``adapters.send_validation``."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_address: str = Field(alias="from")
-    to: list[str]
-    subject: str
-    text: str | None = None
-    html: str | None = None
-    sender: str | None = None
-    profile_ids: list[str | None] | None = None
-
-
-class RecipientResult(BaseModel):
-    address: str
-    result: Literal["sent", "blocked", "failed"]
-    status: str
-    message_id: str | None
-    reason: str | None
-    profile_id: str | None
-
-
 class SendResponse(BaseModel):
+    """``POST /v1/messages``: one result per recipient. The request body is
+    ``adapters.send_validation.OutgoingMessage``, which Python callers use too."""
+
     results: list[RecipientResult]
 
 

@@ -6,7 +6,7 @@ Without a binding a caller whose sender is paused could name another sender. A b
 - sends and records only as one of ``senders`` (naming none is fine when it has exactly one);
 - sends only from an address in ``from_domains`` (when given; domains in IDNA A-label form).
 
-The pause itself is checked on the sender *and* on the from-domain (``adapters/ses.py``), so
+The pause itself is checked on the sender *and* on the from-domain (``application/sending.py``), so
 the default sender — the from-domain — cannot be used to step around it either. A token
 without a binding (every token made before this existed) may still send as anyone.
 """

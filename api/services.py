@@ -16,19 +16,24 @@ from adapters.event_log import EventLog
 from adapters.event_store import SqlEventStore
 from adapters.rate_limit import rate_limiter
 from adapters.redis_cache import MessageMapCache, StatusCache
-from adapters.ses import EmailClient
+from adapters.ses import SesTransport, ses_client
 from adapters.ses_sync_store import SesSyncStore
 from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
 from api.group_commit import DirectCommitter, GroupCommitter
-from api.ingest import Ingest
-from api.metrics import PROJECTION_QUARANTINED
-from api.ses_sync import Pusher, SesSync, build_ses_sync
+from api.metrics import PROJECTION_QUARANTINED, REPORTS, SNS_MESSAGES
+from api.ses_sync import Pusher, build_ses_sync
 from api.settings import Settings
 from api.tokens import TokenStore
-from api.webhooks import Webhooks, build_webhooks
+from api.webhook_dispatch import Dispatcher
+from api.webhooks import build_webhooks
+from application.ingest import Counters, Ingest
+from application.sender_rules import SenderRules
+from application.sending import Sending
+from application.ses_sync import SesSync
+from application.webhooks import Webhooks
 from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger
@@ -41,7 +46,7 @@ from projections.profiles import ProfilesView
 from projections.queries import StatusReader
 from projections.rebuild import Outcome, Progress, Rebuild
 from projections.sender_rejections import SenderRejectionsView
-from projections.senders import SenderReader, SenderRules, SendersView
+from projections.senders import SenderReader, SendersView
 from projections.ses_push import SesPushView
 from projections.status_changes import StatusChanges
 from projections.status_mirror import MirrorMarks, StatusLookup, StatusMirror
@@ -72,8 +77,9 @@ class Services:
     mirror: StatusMirror | None = None
     follower: Follower | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-    email_client: EmailClient | None = None
+    sending: Sending | None = None
     webhooks: Webhooks | None = None
+    dispatcher: Dispatcher | None = None
     _dispatching: bool = False
     ses_store: SesSyncStore | None = None
     ses_pushed: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -81,12 +87,12 @@ class Services:
     _pusher: Pusher | None = None
     _email_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def email(self) -> EmailClient:
-        """The SES sender, built on first use (creating a boto3 client takes a while)."""
+    def email(self) -> Sending:
+        """The send service, built on first use (creating a boto3 client takes a while)."""
         with self._email_lock:
-            if self.email_client is None:
-                self.email_client = EmailClient.from_services(self)
-            return self.email_client
+            if self.sending is None:
+                self.sending = build_sending(self)
+            return self.sending
 
     def start_follower(self, interval: float = 1.0) -> None:
         """Follow the log for events other processes write, and repair the Redis mirror."""
@@ -105,9 +111,10 @@ class Services:
     def start_dispatcher(self) -> None:
         """Send outgoing webhooks (``WEBHOOK_DISPATCH``) and push to SES's suppression list
         (``SES_SUPPRESSION_SYNC`` push or both) from this process."""
-        if self.webhooks is not None and self.settings.webhook_dispatch and not self._dispatching:
+        if self.dispatcher is not None and self.settings.webhook_dispatch \
+                and not self._dispatching:
             self._dispatching = True
-            self.webhooks.dispatcher.start()
+            self.dispatcher.start()
         if self.settings.ses_push and self._pusher is None:
             self._pusher = Pusher(self.ses_sync(), self.ses_pushed)
             self._pusher.start()
@@ -166,15 +173,16 @@ class Services:
             self.follower.stop()
         if self.webhooks is not None:
             self.webhooks.listeners.stop()
-            self.webhooks.dispatcher.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         if self._pusher is not None:
             self._pusher.stop()
         if self._ses_sync is not None:
             self._ses_sync.remote.ses.close()
         self.committer.close()
         self.http.close()
-        if self.email_client is not None:
-            self.email_client.ses.close()
+        if self.sending is not None:
+            self.sending.transport.close()
         self.ledger.close()
         self.db.close()
         if "keys" in self.extras:
@@ -183,13 +191,27 @@ class Services:
             self.redis.close()
 
 
+def build_sending(services: Services, ses: Any | None = None) -> Sending:
+    """The send service over SES v2 from the settings: region, endpoint, configuration set,
+    the shared send rate; ``ses`` a boto3 ``sesv2`` client of the caller's (the demo's)."""
+    settings = services.settings
+    transport = SesTransport(
+        ses or ses_client(settings.aws_region, settings.aws_endpoint_url),
+        rate_limiter(settings.ses_max_send_rate, services.redis, settings.redis_prefix),
+        configuration_set=settings.ses_configuration_set)
+    return Sending(services.statuses, services.ledger, transport, senders=services.senders)
+
+
 def build_ingest(settings: Settings, http: httpx.Client, committer: GroupCommitter) -> Ingest:
     certificates = CertificateStore(http, settings.sns_cert_dir or None)
     verifier = SnsVerifier(settings.topic_patterns(), certificates, settings.sns_max_age_s)
     confirm = ((lambda url: confirm_subscription(http, url)) if settings.sns_auto_confirm
                else None)
     accounts = [a.strip() for a in settings.ses_account_ids.split(",") if a.strip()]
-    return Ingest(verifier, committer, confirm, accounts)
+    counters = Counters(
+        message=lambda path, outcome: SNS_MESSAGES.labels(path, outcome).inc(),
+        reports=lambda kind, result, count: REPORTS.labels(kind, result).inc(count))
+    return Ingest(verifier, committer, confirm, accounts, counters)
 
 
 @dataclass
@@ -252,11 +274,11 @@ def build_services(settings: Settings) -> Services:
     message_map = MessageMapView(on_sent=messages.remember, on_forget=messages.forget)
     senders_view = SendersView()
     keys = SqlKeyStore(open_database(url, pool_size=4))
-    webhooks = build_webhooks(settings, db)
+    webhooks, dispatcher = build_webhooks(settings, db)
     ses_pushed = threading.Event()
     views: list[View] = [status_view, ProfilesView(), message_map, senders_view,
                          SenderRejectionsView(),
-                         WebhookView(changes, webhooks.listeners, webhooks.dispatcher.wake)]
+                         WebhookView(changes, webhooks.listeners, dispatcher.wake)]
     if settings.ses_push:  # registered only where push is on: see projections/ses_push.py
         views.append(SesPushView(changes, ses_pushed.set))
     path = WritePath(db, keys, views,
@@ -292,7 +314,7 @@ def build_services(settings: Settings) -> Services:
                         build_ingest(settings, http, committer), committer, http,
                         client, mirror)
     services.extras["keys"] = keys
-    services.webhooks = webhooks
+    services.webhooks, services.dispatcher = webhooks, dispatcher
     webhooks.listeners.start()
     services.ses_store, services.ses_pushed = ses_store, ses_pushed
     projector.catch_up()

@@ -4,15 +4,15 @@ Deliveries are claimed with a lease (``adapters/webhook_outbox.py``) and sent on
 thread pool, at most ``WEBHOOK_CONCURRENCY`` at a time per endpoint across every process,
 each attempt bounded by ``WEBHOOK_TIMEOUT_S``. Ingest never waits for any of this: the
 outbox rows are written with the projections and the sending happens here. A failure is
-retried after an exponential backoff with jitter (or the receiver's ``Retry-After``, capped);
-after ``WEBHOOK_MAX_ATTEMPTS`` the delivery is failed, and ``WEBHOOK_DISABLE_AFTER`` failed
-deliveries in a row disable the endpoint.
+retried after an exponential backoff with jitter (or the receiver's ``Retry-After``, capped:
+``application.webhooks.backoff``); after ``WEBHOOK_MAX_ATTEMPTS`` the delivery is failed, and
+``WEBHOOK_DISABLE_AFTER`` failed deliveries in a row disable the endpoint (the outbox applies
+these rules, ``adapters.webhook_outbox.Retrying``, in the transaction that logs the attempt).
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 import uuid
@@ -29,18 +29,6 @@ from bounceledger_webhooks import sign_webhook
 from projections.base import parse_iso
 
 log = logging.getLogger(__name__)
-
-
-def backoff(base_s: float, cap_s: float) -> Callable[[int, float | None], float]:
-    """Delay before the next attempt after ``attempts`` failures: exponential, capped, with
-    equal jitter (half fixed, half random) so receivers recovering from an outage are not
-    hit by every sender at once; a ``Retry-After`` is honoured up to the cap."""
-    def delay(attempts: int, retry_after: float | None) -> float:
-        step = min(cap_s, base_s * 2 ** (attempts - 1))
-        jittered = step / 2 + random.uniform(0, step / 2)
-        return max(jittered, min(retry_after, cap_s)) if retry_after else jittered
-
-    return delay
 
 
 class Dispatcher:

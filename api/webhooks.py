@@ -1,130 +1,25 @@
-"""Outgoing webhooks for the API, the console and the CLI: endpoints, deliveries, dispatch.
+"""Outgoing webhooks, wired: the stores, the HTTP sender and the dispatcher from the settings.
 
-``Webhooks`` checks what an admin asks for (the URL rules of SPEC §11, known event types)
-and turns the stores' errors into ours; ``build_webhooks`` wires the dispatcher from the
-settings.
+What admins may do is ``application.webhooks``; the sending is ``api.webhook_dispatch``.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from adapters.sql import Database
-from adapters.webhook_endpoints import Endpoint, EndpointNotFound, EndpointStore, Listeners
-from adapters.webhook_http import Resolver, TargetRefused, WebhookSender, check_url, resolve
-from adapters.webhook_outbox import DeliveryErased as StoredErased
-from adapters.webhook_outbox import DeliveryNotFound, Outbox, Retrying
+from adapters.webhook_endpoints import EndpointStore, Listeners
+from adapters.webhook_http import Resolver, WebhookSender
+from adapters.webhook_outbox import Outbox, Retrying
 from api.settings import Settings
-from api.webhook_dispatch import Dispatcher, backoff
-from domain.errors import DeliveryErased, InvalidWebhook, WebhookNotFound
-from domain.notifications import EVENT_TYPES
-from domain.text import storable
-
-MAX_DESCRIPTION = 500
+from api.webhook_dispatch import Dispatcher
+from application.webhooks import Webhooks, backoff
 
 
-@dataclass
-class Webhooks:
-    """What admins do with webhooks; every method checks its input first."""
-
-    endpoints: EndpointStore
-    outbox: Outbox
-    dispatcher: Dispatcher
-    listeners: Listeners
-    https_only: bool
-    allow_private: bool
-    overlap: timedelta
-    resolver: Resolver = field(default=socket.getaddrinfo)
-
-    def add(self, url: str, events: Sequence[str], *, actor: str,
-            description: str | None = None) -> tuple[Endpoint, str]:
-        """Register an endpoint; returns it and its secret (shown this once)."""
-        url = storable(url)
-        self.check_target(url)
-        chosen = self.check_events(events)
-        text = storable((description or "").strip()) or None
-        if text is not None and len(text) > MAX_DESCRIPTION:
-            raise InvalidWebhook(f"description is longer than {MAX_DESCRIPTION} characters")
-        added = self.endpoints.add(url.strip(), chosen, description=text, actor=actor,
-                                   now=datetime.now(UTC))
-        self.listeners.refresh()
-        return added
-
-    def check_target(self, url: str) -> None:
-        """The URL rules, and every address its host resolves to (private ones refused)."""
-        try:
-            parts = check_url(url, https_only=self.https_only)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            resolve(parts.hostname or "", port, allow_private=self.allow_private,
-                    resolver=self.resolver)
-        except TargetRefused as refused:
-            raise InvalidWebhook(str(refused)) from None
-
-    @staticmethod
-    def check_events(events: Sequence[str]) -> list[str]:
-        chosen = list(dict.fromkeys(e.strip() for e in events))
-        unknown = [e for e in chosen if e not in EVENT_TYPES]
-        if unknown or not chosen:
-            raise InvalidWebhook(f"events must be one or more of {', '.join(EVENT_TYPES)}"
-                                 + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
-        return chosen
-
-    def get(self, endpoint_id: str) -> Endpoint:
-        try:
-            return self.endpoints.get(endpoint_id)
-        except EndpointNotFound:
-            raise WebhookNotFound(f"no webhook endpoint {endpoint_id!r}") from None
-
-    def remove(self, endpoint_id: str) -> None:
-        try:
-            self.endpoints.remove(endpoint_id)
-        except EndpointNotFound:
-            raise WebhookNotFound(f"no webhook endpoint {endpoint_id!r}") from None
-        self.listeners.refresh()
-
-    def change(self, endpoint_id: str, *, events: Sequence[str] | None = None,
-               enabled: bool | None = None) -> Endpoint:
-        chosen = self.check_events(events) if events is not None else None
-        try:
-            endpoint = self.endpoints.change(endpoint_id, events=chosen, enabled=enabled,
-                                             now=datetime.now(UTC))
-        except EndpointNotFound:
-            raise WebhookNotFound(f"no webhook endpoint {endpoint_id!r}") from None
-        if enabled:
-            self.dispatcher.wake()
-        return endpoint
-
-    def rotate(self, endpoint_id: str) -> tuple[str, str]:
-        """A new secret; the old one keeps signing beside it for ``overlap``."""
-        try:
-            return self.endpoints.rotate(endpoint_id, overlap=self.overlap,
-                                         now=datetime.now(UTC))
-        except EndpointNotFound:
-            raise WebhookNotFound(f"no webhook endpoint {endpoint_id!r}") from None
-
-    def deliveries(self, endpoint_id: str, *, limit: int = 50, before: int | None = None,
-                   state: str | None = None) -> list[dict[str, Any]]:
-        self.get(endpoint_id)
-        return self.outbox.deliveries(endpoint_id, limit=limit, before=before, state=state)
-
-    def resend(self, endpoint_id: str, delivery_id: str) -> None:
-        try:
-            self.outbox.resend(endpoint_id, delivery_id, datetime.now(UTC))
-        except DeliveryNotFound:
-            raise WebhookNotFound(f"no delivery {delivery_id!r} for {endpoint_id!r}") from None
-        except StoredErased:
-            raise DeliveryErased("the delivery's address was erased: its payload is gone and "
-                                 "it cannot be sent again") from None
-        self.dispatcher.wake()
-
-
-def build_webhooks(settings: Settings, db: Database,
-                   resolver: Resolver = socket.getaddrinfo) -> Webhooks:
-    """The stores, the HTTP sender and the (not yet started) dispatcher, from the settings."""
+def build_webhooks(settings: Settings, db: Database, resolver: Resolver = socket.getaddrinfo
+                   ) -> tuple[Webhooks, Dispatcher]:
+    """The admins' service and the (not yet started) dispatcher, over the same stores."""
     sender = WebhookSender(timeout_s=settings.webhook_timeout_s,
                            allow_private=settings.allow_private_webhooks,
                            https_only=settings.webhook_https_only, resolver=resolver)
@@ -134,6 +29,6 @@ def build_webhooks(settings: Settings, db: Database,
     dispatcher = Dispatcher(outbox, endpoints, sender, rules,
                             concurrency=settings.webhook_concurrency,
                             timeout_s=settings.webhook_timeout_s)
-    return Webhooks(endpoints, outbox, dispatcher, Listeners(db), settings.webhook_https_only,
-                    settings.allow_private_webhooks,
-                    timedelta(hours=settings.webhook_secret_overlap_hours), resolver)
+    return Webhooks(endpoints, outbox, dispatcher.wake, Listeners(db),
+                    settings.webhook_https_only, settings.allow_private_webhooks,
+                    timedelta(hours=settings.webhook_secret_overlap_hours), resolver), dispatcher

@@ -19,9 +19,9 @@ from adapters.aws import aws_client
 from adapters.sns_refusal import SnsRefused
 from adapters.sql import StoreUnavailable
 from adapters.sqs import Retry, SqsWorker
-from api import jobs
-from api.ingest import Ingest, Outcome
 from api.services import Services
+from application.escalation import escalate
+from application.ingest import Ingest, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def periodic(every_s: float, job: Callable[[], None]) -> Callable[[], None]:
 def periodic_escalation(services: Services, every_s: float) -> Callable[[], None]:
     """A callable that runs the escalation job at most once per ``every_s`` seconds."""
     def job() -> None:
-        count = jobs.escalate(services, datetime.now(UTC))
+        count = escalate(services.ledger, services.db, datetime.now(UTC))
         log.info("periodic escalation: %d address(es) escalated", count)
 
     return periodic(every_s, job)

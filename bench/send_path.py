@@ -1,5 +1,5 @@
 """The send path's own costs, beside each other: the pre-check of one 50-recipient message
-(one batched status lookup) and a whole ``EmailClient.send`` whose recipients are all blocked
+(one batched status lookup) and a whole ``Sending.send`` whose recipients are all blocked
 (pre-check + ``SendBlocked`` commit, no SES call), per recipient."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import redis
 
 from adapters.send_validation import MAX_RECIPIENTS, OutgoingMessage
-from adapters.ses import BLOCKED, EmailClient
+from application.sending import BLOCKED
 from bench.common import REDIS_URL, database, percentiles, services_on
 from domain.reports import Bounce
 
@@ -45,11 +45,12 @@ def _precheck(services: Any, batches: list[list[str]]) -> dict[str, Any]:
 
 
 def _blocked_sends(services: Any, batches: list[list[str]]) -> dict[str, Any]:
-    client = EmailClient.from_services(services)  # never calls SES: every recipient is blocked
+    sending = services.email()  # never calls SES: every recipient is blocked
     samples = []
     for batch in batches:
-        message = OutgoingMessage("news@example.com", batch, "bench", text="x")
-        samples.append(_timed(lambda m=message: _all_blocked(client.send(m, source="cli"))))
+        message = OutgoingMessage(from_address="news@example.com", to=batch, subject="bench",
+                                  text="x")
+        samples.append(_timed(lambda m=message: _all_blocked(sending.send(m, source="cli"))))
     return {**percentiles(samples), "per_recipient_us": _per_recipient(samples)}
 
 

@@ -28,7 +28,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -37,13 +36,14 @@ from eventsourcing.persistence import Notification
 
 from adapters.event_store import SqlEventStore
 from adapters.sql import Cursor, Database, StoreUnavailable
+from adapters.timestamps import iso as iso  # re-exported: the views write this format
+from adapters.timestamps import parse_iso as parse_iso
 from projections.quarantine import COUNT_ROW, Quarantine
 
 log = logging.getLogger(__name__)
 
 Positioned = tuple[int, Any]
 Decode = Callable[[Sequence[Notification]], list[Positioned]]
-_ZERO = timedelta(0)
 
 TRACKING_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_tracking ("
@@ -65,20 +65,6 @@ def insert_rows(cur: Cursor, head: str, rows: Sequence[Sequence[Any]], tail: str
         return
     marks = "(" + ",".join("?" * len(rows[0])) + ")"
     cur.executemany(f"{head} VALUES {marks} {tail}", rows)
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC timestamps as sortable ISO text with a ``Z``, the same in SQLite and PostgreSQL."""
-    if value is None:
-        return None
-    if value.utcoffset() != _ZERO:
-        value = value.astimezone(UTC)
-    # isoformat is ~1.5x faster than strftime, and this runs twice per exported event.
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 class View(Protocol):

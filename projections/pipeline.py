@@ -10,8 +10,9 @@
 5. every view standing at the head applies the new events from memory (no re-read, no
    decryption); a view that fails makes the batch go again with each address in a savepoint
    of its own, and an address that still fails is quarantined (``projections.base``);
-6. reactions run on the views' changes inside the same transaction (the sender rules read the
-   counts just written and record a sender's new state);
+6. reactions run on the views' changes inside the same transaction (the sender rules,
+   ``application.sender_rules``, read the counts just written and record a sender's new
+   state);
 7. the views' tracking rows move, and everything commits once.
 
 After the commit, in order: the key cache learns the batch's keys, each view's

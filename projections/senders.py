@@ -1,8 +1,9 @@
 """Sender reputation views: daily and hourly volumes per sender, and each sender's state.
 
-``SendersView.apply`` returns which senders' counts moved; ``SenderRules`` (a reaction of the
-write pipeline, ``projections.pipeline``) reads their counts in the same transaction, in one
-statement, and records a sender's new state there.
+``SendersView.apply`` returns which senders' counts moved; the sender rules
+(``application.sender_rules``, a reaction of the write pipeline) read their counts with
+``volumes_in`` in the same transaction, in one statement, and record a sender's new state
+there.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from typing import Any
 
 from adapters.sql import Cursor, Database
 from domain.address import Address
-from domain.ledger import judge_senders
-from domain.rejection_alerts import RejectionPolicy, rejection_alert
-from domain.sender import ACTIVE, PAUSED, Judgement, Sender, SenderPolicy, Volume, judge
-from projections.base import Applied, Positioned, insert_rows, iso
-from projections.pipeline import Batch
-from projections.sender_rejections import RejectionReader, SenderRejectionsView, rejections_in
+from domain.sender import ACTIVE, Sender, Volume
+from projections.base import Positioned, insert_rows, iso
+from projections.sender_rejections import RejectionReader
 from projections.tables import LIVE, Names
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
@@ -202,48 +200,10 @@ def _volume_dict(volume: Volume) -> dict[str, Any]:
             "complaint_rate": round(volume.complaint_rate, 6)}
 
 
-class SenderRules:
-    """A reaction of the write pipeline: judge each sender whose volume moved in this batch,
-    from the counts the batch just wrote, and record a change of state in the same batch."""
-
-    def __init__(self, view: SendersView, policy: SenderPolicy,
-                 rejections: RejectionPolicy | None = None) -> None:
-        self.view, self.policy = view, policy
-        self.rejections = rejections or RejectionPolicy()
-
-    def __call__(self, batch: Batch, applied: Applied) -> None:
-        moved: dict[str, datetime] = {}
-        for view, change in applied.changes:
-            if view is self.view and change:
-                for sender, moment in change.items():
-                    moved[sender] = max(moved.get(sender, moment), moment)
-        if not moved:
-            return
-        cur = batch.cur
-        rejected = _rejected_senders(applied)
-        judgements: dict[str, tuple[Judgement, datetime]] = {}
-        for sender, (week, hour, state) in _volumes(cur, moved).items():
-            # A spike of sender-side rejections (SPEC §3.1) warns when no rate rule applies;
-            # read with this batch's cursor, so this batch's rejections count. An active
-            # sender with no new rejection cannot have started a spike: not read.
-            alert = rejection_alert(
-                rejections_in(cur, sender, moved[sender], self.rejections.window),
-                self.rejections) if sender in rejected or state != ACTIVE else None
-            judgement = judge(week, hour, self.policy, alert)
-            if judgement.state != state and state != PAUSED:
-                judgements[sender] = (judgement, moved[sender])
-        if judgements:
-            judge_senders(batch, judgements)
-
-
-def _rejected_senders(applied: Applied) -> set[str]:
-    """Senders charged with a sender-side rejection in this batch."""
-    return {sender for view, change in applied.changes
-            if isinstance(view, SenderRejectionsView) and change for sender in change}
-
-
-def _volumes(cur: Cursor, moments: dict[str, datetime]) -> dict[str, tuple[Volume, Volume, str]]:
-    """Each sender's last 7 days, the hour of its moment and its state, in one statement."""
+def volumes_in(cur: Cursor, moments: dict[str, datetime]
+               ) -> dict[str, tuple[Volume, Volume, str]]:
+    """Each sender's last 7 days, the hour of its moment and its state, in one statement
+    (with the caller's cursor: the sender rules read the counts their batch just wrote)."""
     rows = []
     for sender, moment in sorted(moments.items()):
         today = moment.astimezone(UTC).date()

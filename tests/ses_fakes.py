@@ -97,6 +97,7 @@ def send_from_child(settings: dict[str, Any], recipients: list[str], start: Any)
     try:
         client = services.email()
         start.wait(timeout=60)
-        client.send(OutgoingMessage(FROM, recipients, "rate", text="hello"))
+        client.send(OutgoingMessage(from_address=FROM, to=recipients, subject="rate",
+                                    text="hello"))
     finally:
         services.close()

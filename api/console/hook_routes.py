@@ -17,7 +17,7 @@ from api.console.deps import PostUser, User, render, require
 from api.console.session import ConsoleError, ConsoleUser
 from api.deps import Svc
 from api.services import Services
-from api.webhooks import Webhooks
+from application.webhooks import Webhooks
 from domain.errors import LedgerError
 from domain.notifications import EVENT_TYPES
 

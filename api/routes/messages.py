@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from adapters.addresses import normalize_address
 from adapters.send_validation import OutgoingMessage, validate
 from api.deps import Sender, Svc
-from api.schemas import RecordRequest, RecordResponse, SendRequest, SendResponse
+from api.schemas import RecordRequest, RecordResponse, SendResponse
 from domain.errors import InvalidAddress
 from domain.reports import Sent
 
@@ -38,11 +38,10 @@ def record_send(body: RecordRequest, services: Svc, who: Sender) -> dict[str, An
 
 
 @router.post("/messages", response_model=SendResponse)
-def send_message(body: SendRequest, services: Svc, who: Sender) -> dict[str, Any]:
+def send_message(body: OutgoingMessage, services: Svc, who: Sender) -> dict[str, Any]:
     """Pre-check each recipient, send the sendable ones through SES, answer after the commit."""
-    sender = who.binding.sender(body.sender) if who.binding else body.sender
-    message = OutgoingMessage(body.from_address, body.to, body.subject, body.text, body.html,
-                              sender, body.profile_ids)
+    message = body
     if who.binding:
+        message = body.model_copy(update={"sender": who.binding.sender(body.sender)})
         who.binding.check_from(validate(message).from_normalized.rpartition("@")[2])
-    return {"results": [r.as_dict() for r in services.email().send(message)]}
+    return {"results": services.email().send(message)}

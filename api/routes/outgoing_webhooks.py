@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Admin, Svc
 from api.services import Services
-from api.webhooks import Webhooks
+from application.webhooks import Webhooks
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 EndpointId = Annotated[str, Path(min_length=1, max_length=100)]

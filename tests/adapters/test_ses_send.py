@@ -1,4 +1,4 @@
-"""``EmailClient`` for Python callers: retries and error mapping against a real HTTP endpoint.
+"""Sending through ``SesTransport``: retries and error mapping against a real HTTP endpoint.
 
 The scripted server answers with SES v2's wire format, so these run through boto3 and botocore's
 error parsing exactly as against AWS.
@@ -12,8 +12,9 @@ import pytest
 
 from adapters.rate_limit import LocalRateLimiter
 from adapters.send_validation import OutgoingMessage
-from adapters.ses import Backoff, EmailClient, ses_client
-from api.services import Services
+from adapters.ses import Backoff, SesTransport, ses_client
+from api.services import Services, build_sending
+from application.sending import Sending
 from tests.ses_fakes import FROM, ScriptedSes
 
 
@@ -25,16 +26,18 @@ def fake_ses() -> Iterator[ScriptedSes]:
 
 
 def client_for(services: Services, fake: ScriptedSes, sleeps: list[float] | None = None,
-               configuration_set: str | None = None) -> EmailClient:
+               configuration_set: str | None = None) -> Sending:
     """Built from explicit parts; the backoff's sleeps are recorded instead of slept."""
     noted = sleeps if sleeps is not None else []
-    return EmailClient(services.statuses, services.ledger, ses_client("us-east-1", fake.endpoint),
-                       LocalRateLimiter(1000), senders=services.senders,
-                       configuration_set=configuration_set, backoff=Backoff(sleep=noted.append))
+    transport = SesTransport(ses_client("us-east-1", fake.endpoint), LocalRateLimiter(1000),
+                             configuration_set=configuration_set,
+                             backoff=Backoff(sleep=noted.append))
+    return Sending(services.statuses, services.ledger, transport, senders=services.senders)
 
 
 def message(*to: str) -> OutgoingMessage:
-    return OutgoingMessage(FROM, list(to), "Subject", text="body", html="<p>body</p>")
+    return OutgoingMessage(from_address=FROM, to=list(to), subject="Subject", text="body",
+                           html="<p>body</p>")
 
 
 def test_throttling_is_retried_with_backoff_then_sent(services: Services,
@@ -95,9 +98,10 @@ def test_no_configuration_set_means_none_is_sent(services: Services,
     assert "ConfigurationSetName" not in fake_ses.bodies[0]
 
 
-def test_from_services_uses_the_settings(services: Services) -> None:
-    client = EmailClient.from_services(services)
-    assert client.configuration_set is None
-    assert isinstance(client.limiter, LocalRateLimiter)
-    assert client.limiter.rate == services.settings.ses_max_send_rate
-    assert client.ses.meta.region_name == services.settings.aws_region
+def test_the_send_service_is_built_from_the_settings(services: Services) -> None:
+    transport = build_sending(services).transport
+    assert isinstance(transport, SesTransport)
+    assert transport.configuration_set is None
+    assert isinstance(transport.limiter, LocalRateLimiter)
+    assert transport.limiter.rate == services.settings.ses_max_send_rate
+    assert transport.ses.meta.region_name == services.settings.aws_region

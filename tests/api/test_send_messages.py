@@ -152,7 +152,8 @@ def test_with_redis_the_send_is_mapped_in_redis_with_its_ttl(
                                          redis_url=redis_url, redis_prefix=prefix))
     client = redis_lib.Redis.from_url(redis_url, decode_responses=True)
     try:
-        [result] = built.email().send(OutgoingMessage(FROM, ["m@example.org"], "s", text="t"))
+        [result] = built.email().send(OutgoingMessage(
+            from_address=FROM, to=["m@example.org"], subject="s", text="t"))
         key = f"{prefix}msg:{result.message_id}"
         assert client.hkeys(key) == ["m@example.org"]
         assert 0 < client.ttl(key) <= 30 * 86400

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.jobs import escalate
+from application.escalation import escalate
 from tests.api.test_webhook import AUTH, Hook, make_hook
 from tests.sns_signing import ses_bounce
 
@@ -95,7 +95,7 @@ def test_transient_reputation_deferrals_never_escalate(hook: Hook) -> None:
                 when=start + timedelta(days=day))
     got = hook.status("deferred@example.com")
     assert (got["status"], got["counts"]["soft_bounces"]) == ("ok", 0)
-    assert escalate(hook.services, datetime.now(UTC)) == 0
+    assert escalate(hook.services.ledger, hook.services.db, datetime.now(UTC)) == 0
     assert hook.status("deferred@example.com")["status"] == "ok"
     assert {e["type"] for e in _history(hook, "deferred@example.com")[1:]} == {"SenderRejected"}
 

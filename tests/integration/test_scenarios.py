@@ -165,15 +165,15 @@ def test_two_processes_writing_one_address_lose_no_event(services: Services,
 
 
 def test_escalate_job_blocks_old_streaks_and_is_idempotent(services: Services) -> None:
-    from api.jobs import escalate
+    from application.escalation import escalate
 
     services.ledger.record(bounce("old@example.com", "s1", "Transient", 0),
                            bounce("recent@example.com", "s2", "Transient", 10))
     now = NOW + timedelta(days=15)
-    assert escalate(services, now) == 1
+    assert escalate(services.ledger, services.db, now) == 1
     old = services.reader.status("old@example.com")
     assert (old["status"], old["reason"]) == ("bounced", "transient_grace_expired")
     assert services.reader.status("recent@example.com")["status"] == "soft_bounced"
-    assert escalate(services, now) == 0
+    assert escalate(services.ledger, services.db, now) == 0
     assert services.ledger.escalate("never@example.com", now=now) is False
     assert services.ledger.history("never@example.com") == []

@@ -1,4 +1,9 @@
-"""The send-rate token bucket: in one process, and shared by two processes through Redis."""
+"""The send-rate token bucket: in one process, and shared by two processes through Redis.
+
+The local bucket runs on a ``ManualClock``: time moves only when the limiter sleeps or the
+test says so, so its waits are exact whatever the machine is doing. The shared bucket keeps
+Redis's own clock (that is its point); its tests measure against the time that really went by.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,21 @@ from tests.proxy import Proxy
 from tests.ses_fakes import ScriptedSes, send_from_child
 
 
+class ManualClock:
+    """Monotonic seconds that move only when the limiter sleeps or the test advances them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def busiest_second(arrivals: list[float]) -> int:
     """The most calls inside any one-second window."""
     times = sorted(arrivals)
@@ -21,17 +41,26 @@ def busiest_second(arrivals: list[float]) -> int:
 
 
 def test_local_bucket_spaces_calls_at_the_rate() -> None:
-    limiter = LocalRateLimiter(rate=20)
-    started = time.monotonic()
-    for _ in range(11):
-        limiter.acquire()
-    assert 0.45 <= time.monotonic() - started < 1.0  # the first is free, then 10 x 50 ms
+    clock = ManualClock()
+    limiter = LocalRateLimiter(rate=20, sleep=clock.sleep, clock=clock)
+    waits = [limiter.acquire() for _ in range(11)]
+    assert waits[0] == 0.0  # the first is free, then one every 50 ms
+    assert clock.slept == pytest.approx([0.05] * 10)
+    assert clock.now - 1000.0 == pytest.approx(0.5)
 
 
-def test_local_bucket_refills_while_idle() -> None:
-    limiter = LocalRateLimiter(rate=10, burst=3)
+def test_callers_at_the_same_moment_queue_in_order() -> None:
+    limiter = LocalRateLimiter(rate=10, clock=ManualClock())
+    assert [limiter.reserve() for _ in range(4)] == pytest.approx([0.0, 0.1, 0.2, 0.3])
+
+
+def test_local_bucket_refills_while_idle_up_to_its_burst() -> None:
+    clock = ManualClock()
+    limiter = LocalRateLimiter(rate=10, burst=3, clock=clock)
     assert [limiter.reserve() for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert limiter.reserve() == pytest.approx(0.1, abs=0.01)
+    assert limiter.reserve() == pytest.approx(0.1)
+    clock.now += 60  # a long idle refills three tokens, not six hundred
+    assert [limiter.reserve() for _ in range(4)] == pytest.approx([0.0, 0.0, 0.0, 0.1])
 
 
 def test_without_redis_the_limiter_is_local() -> None:
@@ -43,8 +72,11 @@ def test_the_redis_bucket_is_one_key_under_the_prefix(redis_url: str, prefix: st
     client = redis_lib.Redis.from_url(redis_url)
     limiter = rate_limiter(10, client, prefix)
     assert isinstance(limiter, RedisRateLimiter)
+    started = time.monotonic()
     waits = [limiter.reserve() for _ in range(3)]
-    assert waits[0] == 0.0 and waits[2] == pytest.approx(0.2, abs=0.02)
+    went_by = time.monotonic() - started  # Redis's clock ran on meanwhile: less to wait
+    assert waits[0] == 0.0
+    assert 0.2 - went_by - 0.005 <= waits[2] <= 0.2 + 0.005
     assert client.exists(f"{prefix}ses:send-rate") and client.pttl(f"{prefix}ses:send-rate") > 0
 
 
@@ -53,11 +85,11 @@ def test_a_redis_outage_falls_back_to_a_local_bucket(redis_url: str, prefix: str
     proxy = Proxy("127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0]))
     client = redis_lib.Redis(port=proxy.port, socket_timeout=0.5, socket_connect_timeout=0.5)
     try:
-        limiter = RedisRateLimiter(client, 10, prefix)
+        limiter = RedisRateLimiter(client, 10, prefix, clock=ManualClock())
         limiter.reserve()
         proxy.cut()
         assert limiter.reserve() == 0.0  # no error: the local bucket (full) took the call
-        assert limiter.fallback.reserve() == pytest.approx(0.1, abs=0.01)  # and it is spent
+        assert limiter.fallback.reserve() == pytest.approx(0.1)  # and it is spent
     finally:
         proxy.close()
 

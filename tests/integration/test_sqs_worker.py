@@ -1,16 +1,23 @@
-"""The SQS worker against a real moto server queue with a redrive policy and a dead-letter queue."""
+"""The SQS worker against a real moto server queue with a redrive policy and a dead-letter queue.
+
+Nothing here sleeps to let time pass: the worker long-polls, so SQS itself holds each poll
+until a message is visible (a message left for a retry comes back after the 1-second
+visibility timeout), and a worker process is followed by the log lines it writes.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,11 +94,12 @@ def hard_bounces(services: Services, address: str) -> int:
 
 
 def drain(services: Services, queues: Queues, deadline_s: float = 20) -> None:
-    worker = build_worker(services, wait_seconds=0)
+    """Run the worker until the queue is empty; each poll waits in SQS for a visible message."""
+    worker = build_worker(services, wait_seconds=1)
     deadline = time.monotonic() + deadline_s
-    while queues.count() and time.monotonic() < deadline:
-        if not worker.poll_once().received:
-            time.sleep(0.2)
+    while queues.count():
+        assert time.monotonic() < deadline, f"{queues.count()} message(s) still queued"
+        worker.poll_once()
 
 
 def test_messages_are_recorded_then_deleted_and_duplicates_stored_once(
@@ -122,11 +130,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(
     queues.send(forged)
     queues.send("not json at all")
     queues.send(signer.notification(ses_bounce("good@example.com")))
-    worker = build_worker(worker_services, wait_seconds=0)
-    deadline = time.monotonic() + 20
-    while queues.count() and time.monotonic() < deadline:
-        worker.poll_once()
-        time.sleep(0.3)
+    drain(worker_services, queues)  # refused twice each, then moved by the redrive policy
     assert queues.count() == 0
     dead = []
     while batch := queues.dead_letters():
@@ -144,14 +148,14 @@ def test_bare_ses_json_needs_raw_delivery_on(database_url: str, queues: Queues,
         built = build_services(make_settings(database_url, **worker_settings(
             database_url, queues, signer, moto_endpoint, sqs_raw_delivery=raw)))
         try:
-            result = build_worker(built, wait_seconds=2).poll_once()
+            # The long poll also waits out the visibility timeout of the first refusal.
+            result = build_worker(built, wait_seconds=3).poll_once()
             # Refused with raw delivery off (left for the redrive policy), then accepted.
             assert (result.deleted, len(result.left)) == ((1, 0) if raw else (0, 1))
             assert built.statuses.status("raw@example.com")["status"] == (
                 "bounced" if raw else "ok")
         finally:
             built.close()
-        time.sleep(1.1)  # the refused message becomes visible again
 
 
 def test_two_workers_share_one_queue(database_url: str, queues: Queues, signer: Signer,
@@ -164,7 +168,7 @@ def test_two_workers_share_one_queue(database_url: str, queues: Queues, signer: 
     handled = [0, 0]
 
     def work(index: int) -> None:
-        worker = build_worker(pool[index], wait_seconds=0)
+        worker = build_worker(pool[index], wait_seconds=1)
         deadline = time.monotonic() + 30
         while queues.count() and time.monotonic() < deadline:
             handled[index] += worker.poll_once().deleted
@@ -184,9 +188,50 @@ def test_two_workers_share_one_queue(database_url: str, queues: Queues, signer: 
             built.close()
 
 
-def _worker_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--wait", "1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+class WorkerProcess:
+    """``bounceledger worker`` in a process of its own; its log lines are read as it writes
+    them, and ``wait_for`` judges a condition again after each one."""
+
+    DELETED = re.compile(r"sqs batch: received \d+, deleted (\d+)")
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker", "--wait", "1"], env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_for(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {what} within {timeout} s:\n{self.log()}") from None
+            if line is None:
+                raise AssertionError(f"the worker exited before {what}:\n{self.log()}")
+            self.output.append(line)
+
+    def deleted(self) -> int:
+        """Messages this worker has deleted so far, by its own log."""
+        return sum(int(m.group(1)) for m in map(self.DELETED.search, self.output) if m)
+
+    def finish(self, timeout: float) -> str:
+        """Wait for the process to end; everything it wrote."""
+        self.process.wait(timeout=timeout)
+        while (line := self._lines.get(timeout=timeout)) is not None:
+            self.output.append(line)
+        return self.log()
+
+    def log(self) -> str:
+        return "".join(self.output)
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -200,20 +245,17 @@ def test_a_killed_worker_loses_and_duplicates_nothing(
            "BOUNCELEDGER_AWS_ENDPOINT_URL": moto_endpoint,
            "BOUNCELEDGER_SNS_TOPIC_ARNS": TOPIC,
            "BOUNCELEDGER_SNS_CERT_DIR": str(signer.cert_dir)}
-    first = _worker_process(env)
-    deadline = time.monotonic() + 30
-    while queues.count() > 40 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    first.kill()  # SIGKILL mid-run: in-flight messages are neither deleted nor lost
-    first.wait()
+    first = WorkerProcess(env)
+    first.wait_for(lambda: first.deleted() >= 20, 30, "20 messages deleted")
+    first.process.kill()  # SIGKILL mid-run: in-flight messages are neither deleted nor lost
+    first.finish(timeout=15)
     assert queues.count() > 0
-    second = _worker_process(env)
-    deadline = time.monotonic() + 60
-    while queues.count() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    second.send_signal(signal.SIGTERM)  # a clean stop: the batch in flight is finished
-    output = second.communicate(timeout=15)[0].decode()
-    assert second.returncode == 0, output
+    second = WorkerProcess(env)
+    # Judged after each line the worker logs: its last batch's line follows the last delete.
+    second.wait_for(lambda: queues.count() == 0, 60, "empty queue")
+    second.process.send_signal(signal.SIGTERM)  # a clean stop: the batch in flight is finished
+    output = second.finish(timeout=15)
+    assert second.process.returncode == 0, output
     assert "sqs worker stopped" in output
     built = build_services(make_settings(database_url))
     try:

@@ -10,7 +10,7 @@ import pytest
 from adapters.ses import Backoff
 from adapters.ses_suppression import SesSyncError
 from api.services import Services
-from api.ses_sync import SyncReport
+from application.ses_sync import SyncReport
 from domain.reports import Complaint
 from tests.ses_suppression_fake import ScriptedSuppressionList
 from tests.webhooks.conftest import hard_bounce, now, reset, sender_rejection, suppress

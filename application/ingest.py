@@ -1,7 +1,10 @@
 """From a verified SNS (or SQS) message to committed events: the webhook's and worker's core.
 
 Nothing is acknowledged before the commit: ``handle_sns`` returns only after the group
-committer has saved the reports (or raises, which the caller turns into a 5xx/4xx).
+committer has saved the reports (or raises, which the caller turns into a 5xx/4xx). What a
+message leads to is decided here — confirm a subscription or not, refuse another account's
+mail, acknowledge what cannot be read — and counted through ``Counters`` (Prometheus in
+``api.metrics``); the webhook route and the SQS worker only hand messages in.
 """
 
 from __future__ import annotations
@@ -9,11 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Protocol
 
 from adapters.ses_events import MessageInfo, SesMessage, SesPayloadError, read_ses
 from adapters.sns import SnsMessage, SnsRefused, SnsVerifier, check_subscribe_url
-from api.group_commit import GroupCommitter
-from api.metrics import REPORTS, SNS_MESSAGES
 from domain.reports import Report
 
 log = logging.getLogger(__name__)
@@ -50,12 +52,33 @@ class _Notification:
         return parsed.reports
 
 
+class Committer(Protocol):
+    """Commits a notification's reports once the message map is read (``api.group_commit``);
+    one result per report, ``False`` for a duplicate."""
+
+    def submit(self, work: _Notification) -> list[bool]: ...
+
+
+def _uncounted(*labels: object) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Where ingest counts: ``message(path, outcome)`` per SNS/SQS message and
+    ``reports(kind, result, count)`` per notification (nothing by default)."""
+
+    message: Callable[[str, str], None] = _uncounted
+    reports: Callable[[str, str, int], None] = _uncounted
+
+
 class Ingest:
-    def __init__(self, verifier: SnsVerifier, committer: GroupCommitter,
+    def __init__(self, verifier: SnsVerifier, committer: Committer,
                  confirm: Callable[[str], object] | None,
-                 account_ids: Collection[str] = ()) -> None:
+                 account_ids: Collection[str] = (), counters: Counters | None = None) -> None:
         self.verifier, self.committer = verifier, committer
         self.confirm, self.account_ids = confirm, set(account_ids)
+        self.count = counters or Counters()
 
     def handle_sns(self, body: bytes, header_type: str | None = None, *, path: str = "sns",
                    check_age: bool = True) -> Outcome:
@@ -64,9 +87,9 @@ class Ingest:
             message = self.verifier.verify(body, header_type, check_age=check_age)
             outcome = self._act(message, path)
         except SnsRefused as refusal:
-            SNS_MESSAGES.labels(path, refusal.code).inc()
+            self.count.message(path, refusal.code)
             raise
-        SNS_MESSAGES.labels(path, outcome.outcome).inc()
+        self.count.message(path, outcome.outcome)
         return outcome
 
     def _act(self, message: SnsMessage, path: str) -> Outcome:
@@ -108,8 +131,8 @@ class Ingest:
         if pending.skipped:
             log.warning("skipped %d invalid recipient address(es)", pending.skipped)
         recorded = sum(results)
-        REPORTS.labels(read.kind, "recorded").inc(recorded)
-        REPORTS.labels(read.kind, "duplicate").inc(len(results) - recorded)
+        self.count.reports(read.kind, "recorded", recorded)
+        self.count.reports(read.kind, "duplicate", len(results) - recorded)
         if not results:
             return Outcome("accepted", read.kind)
         return Outcome("accepted" if recorded else "duplicate", read.kind, recorded,
