@@ -186,7 +186,7 @@ def escalate(now: Annotated[str | None, typer.Option(
     """Turn soft-bounce streaks older than TRANSIENT_GRACE_DAYS into bounced."""
     from rich.progress import Progress
 
-    from application.escalation import escalate as escalate_streaks
+    from api.application.escalation import escalate as escalate_streaks
 
     moment = _instant(now) if now else datetime.now(UTC)
     with services() as built, Progress(console=err, transient=True) as progress:

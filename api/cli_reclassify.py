@@ -9,10 +9,10 @@ from typing import IO
 import typer
 from rich.console import Console
 
+from api.application.reclassify import lift
 from api.cli import err, out, services
 from api.progress import progress_bar
 from api.services import Services
-from application.reclassify import lift
 from domain.failure_classes import CLASS_LABELS
 from projections.reclassify import Reclassifier, Unblock, new_blocks, unblocks
 from projections.reclassify import write_csv as write_unblocks

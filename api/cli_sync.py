@@ -8,8 +8,8 @@ import typer
 from rich.progress import Progress
 
 from adapters.ses_suppression import SesSyncError
+from api.application.ses_sync import SyncReport
 from api.cli import app, err, fail, out, services
-from application.ses_sync import SyncReport
 
 
 @app.command("ses-sync")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.sending import RecipientResult
+from api.application.sending import RecipientResult
 from projections.address_list import ListedAddress
 from projections.queries import AddressStatus, Counts
 

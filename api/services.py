@@ -22,6 +22,11 @@ from adapters.shredding import ShreddingMapper, SqlKeyStore, secure_delete
 from adapters.sns import SnsVerifier
 from adapters.sns_certs import CertificateStore, confirm_subscription
 from adapters.sql import Database, DatabaseUrl, open_database, schema_lock
+from api.application.ingest import Counters, Ingest
+from api.application.sender_rules import SenderRules
+from api.application.sending import Sending
+from api.application.ses_sync import SesSync
+from api.application.webhooks import Webhooks
 from api.group_commit import DirectCommitter, GroupCommitter
 from api.metrics import PROJECTION_QUARANTINED, REPORTS, SNS_MESSAGES
 from api.ses_sync import Pusher, build_ses_sync
@@ -29,11 +34,6 @@ from api.settings import Settings
 from api.tokens import TokenStore
 from api.webhook_dispatch import Dispatcher
 from api.webhooks import build_webhooks
-from application.ingest import Counters, Ingest
-from application.sender_rules import SenderRules
-from application.sending import Sending
-from application.ses_sync import SesSync
-from application.webhooks import Webhooks
 from domain.addresses import address_id
 from domain.errors import ErasureIncomplete
 from domain.ledger import Ledger

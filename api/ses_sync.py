@@ -16,8 +16,8 @@ from adapters.ses import ses_client
 from adapters.ses_suppression import SuppressionList
 from adapters.ses_sync_store import SesSyncStore
 from adapters.sql import StoreUnavailable
+from api.application.ses_sync import SesSync, SyncReport
 from api.metrics import SES_SYNC_CALLS
-from application.ses_sync import SesSync, SyncReport
 from domain.ledger import Ledger
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from adapters.sql import StoreUnavailable
+from adapters.standard_webhooks import sign_webhook
 from adapters.webhook_endpoints import EndpointStore
 from adapters.webhook_http import Outcome, WebhookSender
 from adapters.webhook_outbox import DELIVERED, FAILED, Claimed, Outbox, Retrying
 from api.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_ENABLED, WEBHOOK_PENDING, WEBHOOK_SECONDS
-from bounceledger_webhooks import sign_webhook
 from projections.base import parse_iso
 
 log = logging.getLogger(__name__)

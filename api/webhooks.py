@@ -12,9 +12,9 @@ from adapters.sql import Database
 from adapters.webhook_endpoints import EndpointStore, Listeners
 from adapters.webhook_http import Resolver, WebhookSender
 from adapters.webhook_outbox import Outbox, Retrying
+from api.application.webhooks import Webhooks, backoff
 from api.settings import Settings
 from api.webhook_dispatch import Dispatcher
-from application.webhooks import Webhooks, backoff
 
 
 def build_webhooks(settings: Settings, db: Database, resolver: Resolver = socket.getaddrinfo

@@ -19,9 +19,9 @@ from adapters.aws import aws_client
 from adapters.sns_refusal import SnsRefused
 from adapters.sql import StoreUnavailable
 from adapters.sqs import Retry, SqsWorker
+from api.application.escalation import escalate
+from api.application.ingest import Ingest, Outcome
 from api.services import Services
-from application.escalation import escalate
-from application.ingest import Ingest, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 import redis
 
 from adapters.send_validation import MAX_RECIPIENTS, OutgoingMessage
-from application.sending import BLOCKED
+from api.application.sending import BLOCKED
 from bench.common import REDIS_URL, database, percentiles, services_on
 from domain.reports import Bounce
 

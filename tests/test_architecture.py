@@ -2,7 +2,10 @@
 
 - ``domain`` imports only the standard library, ``eventsourcing`` and itself;
 - ``adapters`` import neither ``api`` nor ``projections``; ``projections`` do not import ``api``;
-- ``bounceledger_webhooks`` (imported by host applications) needs only the standard library;
+- the application services (``api/application``) import nothing else of ``api``: the routes,
+  the CLI, the worker and the console call them, never the other way round;
+- ``adapters/standard_webhooks.py`` (imported or copied by host applications) needs only the
+  standard library;
 - no code tells events apart by name (``type(e).__name__ == "Erased"``, a dict or set of event
   names): it dispatches on the classes (``isinstance(e, Address.Erased)``, a dict keyed by
   ``Address.Erased``), which mypy checks and a rename breaks loudly instead of silently.
@@ -26,24 +29,13 @@ from domain.address import Address
 from domain.sender import Sender
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("domain", "adapters", "projections", "api", "bounceledger_webhooks")
+PACKAGES = ("domain", "adapters", "projections", "api")
 # Where event dispatch is also checked: code people copy from.
 EXAMPLES = ("bench", "docs/examples")
 FORBIDDEN = {"adapters": {"api", "projections"}, "projections": {"api"}}
-ONLY = {"domain": {"domain", "eventsourcing"}, "bounceledger_webhooks": {"bounceledger_webhooks"}}
+ONLY = {"domain": {"domain", "eventsourcing"}, "adapters/standard_webhooks.py": set()}
+SERVICES = "api/application/"
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
-
-# Imports that part B of issue 17 (branch ``arch-services``: adapters reduced to translators)
-# removes. The branches are merged one by one; an entry whose import is gone fails
-# ``test_every_exemption_is_still_needed`` — delete it then, and this set once it is empty.
-UNTIL_PART_B = frozenset({
-    ("adapters/ses.py", "api.services"),
-    ("adapters/ses.py", "projections.senders"),
-    ("adapters/ses.py", "projections.status_mirror"),
-    ("adapters/ses_sync_store.py", "projections.base"),
-    ("adapters/webhook_endpoints.py", "projections.base"),
-    ("adapters/webhook_outbox.py", "projections.base"),
-})
 
 
 def _event_names() -> frozenset[str]:
@@ -87,12 +79,15 @@ def imports(path: str, tree: ast.AST) -> Iterator[tuple[int, str]]:
 def layer_violations(path: str, tree: ast.AST) -> list[tuple[str, int, str]]:
     """``(path, line, module)`` of each import the file's layer may not make."""
     layer = path.split("/")[0]
+    only = ONLY.get(path, ONLY.get(layer))
     found = []
     for line, module in imports(path, tree):
         top = module.split(".")[0]
         refused = top in FORBIDDEN.get(layer, ())
-        if layer in ONLY:
-            refused |= top not in ONLY[layer] and top not in STDLIB
+        if only is not None:
+            refused |= top not in only and top not in STDLIB
+        if path.startswith(SERVICES):
+            refused |= top == "api" and not module.startswith("api.application")
         if refused:
             found.append((path, line, module))
     return found
@@ -101,15 +96,8 @@ def layer_violations(path: str, tree: ast.AST) -> list[tuple[str, int, str]]:
 def test_each_layer_imports_only_what_it_may() -> None:
     found = [f"{path}:{line} imports {module}"
              for path, tree in sources(*PACKAGES)
-             for path, line, module in layer_violations(path, tree)
-             if (path, module) not in UNTIL_PART_B]
+             for path, line, module in layer_violations(path, tree)]
     assert found == []
-
-
-def test_every_exemption_is_still_needed() -> None:
-    made = {(path, module) for path, tree in sources("adapters")
-            for path, _, module in layer_violations(path, tree)}
-    assert UNTIL_PART_B - made == set(), "these imports are gone: delete them from UNTIL_PART_B"
 
 
 @pytest.mark.parametrize(("path", "source"), [
@@ -121,7 +109,10 @@ def test_every_exemption_is_still_needed() -> None:
     ("domain/x.py", "import pydantic"),
     ("domain/x.py", "from adapters.sql import Cursor"),
     ("domain/sub/x.py", "from ...adapters import sql"),
-    ("bounceledger_webhooks/x.py", "import httpx"),
+    ("adapters/standard_webhooks.py", "import httpx"),
+    ("adapters/standard_webhooks.py", "from domain.text import storable"),
+    ("api/application/x.py", "from api.services import Services"),
+    ("api/application/x.py", "def f():\n    from api import metrics"),
 ])
 def test_a_forbidden_import_is_found(path: str, source: str) -> None:
     assert layer_violations(path, ast.parse(source)) != []
@@ -135,6 +126,8 @@ def test_a_forbidden_import_is_found(path: str, source: str) -> None:
                       "from adapters import sql"),
     ("projections/x.py", "from adapters.sql import Cursor\nfrom domain.policy import apply"),
     ("api/x.py", "from projections.queries import StatusQueries\nimport fastapi"),
+    ("api/application/x.py", "from projections.senders import volumes_in\n"
+                             "from api.application.sending import Sending"),
 ])
 def test_an_allowed_import_is_not_found(path: str, source: str) -> None:
     assert layer_violations(path, ast.parse(source)) == []

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from api.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("domain", "adapters", "projections", "application", "api", "bounceledger_webhooks")
+PACKAGES = ("domain", "adapters", "projections", "api")
 
 
 def _name(requirement: str) -> str:

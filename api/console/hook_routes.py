@@ -13,11 +13,11 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.webhook_endpoints import Endpoint
+from api.application.webhooks import Webhooks
 from api.console.deps import PostUser, User, render, require
 from api.console.session import ConsoleError, ConsoleUser
 from api.deps import Svc
 from api.services import Services
-from application.webhooks import Webhooks
 from domain.errors import LedgerError
 from domain.notifications import EVENT_TYPES
 

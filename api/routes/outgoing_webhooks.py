@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
+from api.application.webhooks import Webhooks
 from api.deps import Admin, Svc
 from api.services import Services
-from application.webhooks import Webhooks
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 EndpointId = Annotated[str, Path(min_length=1, max_length=100)]

@@ -13,8 +13,8 @@ import pytest
 from adapters.rate_limit import LocalRateLimiter
 from adapters.send_validation import OutgoingMessage
 from adapters.ses import Backoff, SesTransport, ses_client
+from api.application.sending import Sending
 from api.services import Services, build_sending
-from application.sending import Sending
 from tests.ses_fakes import FROM, ScriptedSes
 
 

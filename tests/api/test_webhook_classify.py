@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from application.escalation import escalate
+from api.application.escalation import escalate
 from tests.api.test_webhook import AUTH, Hook, make_hook
 from tests.sns_signing import ses_bounce
 

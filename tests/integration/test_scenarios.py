@@ -165,7 +165,7 @@ def test_two_processes_writing_one_address_lose_no_event(services: Services,
 
 
 def test_escalate_job_blocks_old_streaks_and_is_idempotent(services: Services) -> None:
-    from application.escalation import escalate
+    from api.application.escalation import escalate
 
     services.ledger.record(bounce("old@example.com", "s1", "Transient", 0),
                            bounce("recent@example.com", "s2", "Transient", 10))

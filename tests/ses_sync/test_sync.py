@@ -9,8 +9,8 @@ import pytest
 
 from adapters.ses import Backoff
 from adapters.ses_suppression import SesSyncError
+from api.application.ses_sync import SyncReport
 from api.services import Services
-from application.ses_sync import SyncReport
 from domain.reports import Complaint
 from tests.ses_suppression_fake import ScriptedSuppressionList
 from tests.webhooks.conftest import hard_bounce, now, reset, sender_rejection, suppress

@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook
 
-from adapters.webhook_endpoints import new_secret
-from bounceledger_webhooks import (
+from adapters.standard_webhooks import (
     WebhookVerificationError,
     address_id,
     sign_webhook,
     verify_webhook,
 )
+from adapters.webhook_endpoints import new_secret
 from domain.addresses import address_id as ledger_address_id
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
@@ -99,7 +99,7 @@ def test_the_helper_imports_nothing_of_the_server() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, bounceledger_webhooks; "
+    code = ("import sys, adapters.standard_webhooks; "
             "heavy = {'fastapi', 'eventsourcing', 'psycopg', 'redis', 'boto3', 'httpx'}; "
             "print(sorted(heavy & set(sys.modules)))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

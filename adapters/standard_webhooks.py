@@ -3,7 +3,7 @@
 Standard library only, so a host application can import it without bounceledger's server
 dependencies — or copy this one file. Usage::
 
-    from bounceledger_webhooks import WebhookVerificationError, verify_webhook
+    from adapters.standard_webhooks import WebhookVerificationError, verify_webhook
 
     try:
         event = verify_webhook(SECRET, request.headers, raw_body)
