@@ -11,12 +11,12 @@ import base64
 import json
 import logging
 import secrets
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.background import Loop
 from adapters.sql import Cursor, Database
 from adapters.timestamps import iso, parse_iso
 
@@ -186,9 +186,8 @@ class Listeners:
     def __init__(self, db: Database, interval: float = 1.0) -> None:
         self.db, self.interval = db, interval
         self._any = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="webhook-listeners",
-                                        daemon=True)
+        # The store down: keep the last answer (quietly: the follower already says so).
+        self._loop = Loop("webhook-listeners", self.refresh, interval, quiet=True)
 
     def __call__(self) -> bool:
         return self._any
@@ -200,16 +199,7 @@ class Listeners:
 
     def start(self) -> None:
         self.refresh()
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.refresh()
-            except Exception as error:  # the store is down: keep the last answer
-                log.debug("webhook listeners not refreshed: %s", error)
+        self._loop.stop(timeout=5)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from adapters.background import Loop
 from adapters.ses import ses_client
 from adapters.ses_suppression import SuppressionList
 from adapters.ses_sync_store import SesSyncStore
-from adapters.sql import StoreUnavailable
 from api.application.ses_sync import SesSync, SyncReport
 from api.metrics import SES_SYNC_CALLS
 from domain.ledger import Ledger
@@ -38,29 +38,17 @@ class Pusher:
     ``interval`` seconds for calls waiting to be retried)."""
 
     def __init__(self, sync: SesSync, wake: threading.Event, interval: float = 5.0) -> None:
-        self.sync, self.interval = sync, interval
-        self._wake, self._stop = wake, threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ses-push", daemon=True)
+        self.sync = sync
+        self._loop = Loop("ses-push", self._turn, interval, wake=wake)
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._loop.stop()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sync.push(SyncReport())
-            except StoreUnavailable as error:
-                log.warning("SES push: store unavailable: %s", error)
-            except Exception:
-                log.exception("SES push failed; retrying")
-            self._wake.wait(self.interval)
-            self._wake.clear()
+    def _turn(self) -> None:
+        self.sync.push(SyncReport())

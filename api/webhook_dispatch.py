@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from adapters.sql import StoreUnavailable
+from adapters.background import Loop
 from adapters.standard_webhooks import sign_webhook
 from adapters.webhook_endpoints import EndpointStore
 from adapters.webhook_http import Outcome, WebhookSender
@@ -47,43 +47,26 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
         self._busy = 0
         self._lock = threading.Lock()
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop("webhook-dispatcher", self._turn, poll_s)
         self._gauges_at = 0.0
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="webhook-dispatcher",
-                                            daemon=True)
-            self._thread.start()
+        self._loop.start()
 
     def wake(self) -> None:
         """New deliveries were committed (or one finished): look again now."""
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.sender.close()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            claimed, wait = 0, self.poll_s
-            try:
-                claimed = self.dispatch()
-                self._refresh_gauges()
-                if not claimed:
-                    wait = self._idle_wait()
-            except StoreUnavailable as error:
-                log.warning("webhook dispatcher: store unavailable: %s", error)
-            except Exception:
-                log.exception("webhook dispatcher failed; retrying")
-            if not claimed:
-                self._wake.wait(wait)
-            self._wake.clear()
+    def _turn(self) -> float:
+        """One round; straight on after claiming, else wait until something is due."""
+        claimed = self.dispatch()
+        self._refresh_gauges()
+        return 0.0 if claimed else self._idle_wait()
 
     def dispatch(self) -> int:
         """Claim what is due (up to the free threads) and start sending it; returns how many."""
@@ -117,7 +100,7 @@ class Dispatcher:
         finally:
             with self._lock:
                 self._busy -= 1
-            self._wake.set()
+            self._loop.wake()
 
     def _post(self, claimed: Claimed) -> Outcome:
         timestamp = int(time.time())

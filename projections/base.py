@@ -34,6 +34,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Notification
 
+from adapters.background import Loop
 from adapters.event_store import SqlEventStore
 from adapters.sql import Cursor, Database, StoreUnavailable
 from adapters.timestamps import iso as iso  # re-exported: the views write this format
@@ -389,30 +390,21 @@ def decode(ledger: Any, notifications: Sequence[Notification]) -> list[Positione
 
 
 class Follower:
-    """Polls the log so events written by other processes reach the views."""
+    """Polls the log so events written by other processes reach the views (and runs the
+    ``also`` tasks each turn: the Redis mirror's repair, the quarantine gauge, …)."""
 
     def __init__(self, projector: Projector, interval: float = 1.0,
                  also: Sequence[Callable[[], object]] = ()) -> None:
-        self.projector, self.interval, self.also = projector, interval, list(also)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="projection-follower",
-                                        daemon=True)
+        self.projector, self.also = projector, list(also)
+        self._loop = Loop("projection-follower", self._turn, interval)
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._loop.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.projector.catch_up()
-                for task in self.also:
-                    task()
-            except StoreUnavailable as error:
-                log.warning("projection follower: store unavailable: %s", error)
-            except Exception:
-                log.exception("projection follower failed; retrying")
+    def _turn(self) -> None:
+        self.projector.catch_up()
+        for task in self.also:
+            task()

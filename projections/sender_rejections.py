@@ -25,7 +25,7 @@ from domain.rejection_alerts import (
     rejection_alert,
 )
 from projections.base import Positioned, insert_rows, iso, parse_iso
-from projections.tables import LIVE, Names
+from projections.tables import Names, TableView
 
 TABLES = ("sender_rejections_daily", "sender_rejections_hourly", "sender_rejection_latest")
 Counts = dict[tuple[str, str, str], int]
@@ -45,25 +45,12 @@ def create_statements(n: Names) -> list[str]:
     ]
 
 
-class SenderRejectionsView:
+class SenderRejectionsView(TableView):
     """Counts every ``SenderRejected`` that names a sender; keeps each class's latest."""
 
     name = "sender_rejections"
     tables = TABLES
-
-    def __init__(self, names: Names = LIVE) -> None:
-        self.names = names
-
-    def shadow(self, names: Names) -> SenderRejectionsView:
-        return SenderRejectionsView(names)
-
-    def create(self, cur: Cursor) -> None:
-        for statement in create_statements(self.names):
-            cur.execute(statement)
-
-    def clear(self, cur: Cursor) -> None:
-        for table in TABLES:
-            cur.execute(f"DELETE FROM {self.names(table)}")
+    statements = staticmethod(create_statements)
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> set[str]:
         """Count the batch's sender-side rejections; returns the senders charged."""

@@ -18,7 +18,7 @@ from domain.address import Address
 from domain.sender import ACTIVE, Sender, Volume
 from projections.base import Positioned, insert_rows, iso
 from projections.sender_rejections import RejectionReader
-from projections.tables import LIVE, Names
+from projections.tables import Names, TableView
 
 COUNTED = ("sent", "delivered", "hard_bounces", "complaints", "virus_complaints")
 TABLES = ("sender_daily", "sender_hourly", "sender_state")
@@ -49,23 +49,10 @@ def _counts(event: Any) -> dict[str, int]:
     return {}
 
 
-class SendersView:
+class SendersView(TableView):
     name = "senders"
     tables = TABLES
-
-    def __init__(self, names: Names = LIVE) -> None:
-        self.names = names
-
-    def shadow(self, names: Names) -> SendersView:
-        return SendersView(names)
-
-    def create(self, cur: Cursor) -> None:
-        for statement in create_statements(self.names):
-            cur.execute(statement)
-
-    def clear(self, cur: Cursor) -> None:
-        for table in TABLES:
-            cur.execute(f"DELETE FROM {self.names(table)}")
+    statements = staticmethod(create_statements)
 
     def apply(self, cur: Cursor, events: Sequence[Positioned]) -> dict[str, datetime]:
         daily: dict[tuple[str, str], dict[str, int]] = defaultdict(

@@ -9,7 +9,9 @@ of its SQL. Index names start with their table's name, so a shadow's indexes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Self
 
 
 @dataclass(frozen=True)
@@ -25,3 +27,26 @@ class Names:
 
 
 LIVE = Names()
+
+
+class TableView:
+    """``create``, ``clear`` and ``shadow`` for a view whose ``tables`` are made by its
+    ``statements(names)`` (a subclass sets both, and takes ``names`` first)."""
+
+    tables: tuple[str, ...]
+    statements: Callable[[Names], list[str]]
+
+    def __init__(self, names: Names = LIVE) -> None:
+        self.names = names
+
+    def shadow(self, names: Names) -> Self:
+        """The same view over other tables, without listeners (a rebuild's shadow)."""
+        return type(self)(names)
+
+    def create(self, cur: Any) -> None:
+        for statement in type(self).statements(self.names):
+            cur.execute(statement)
+
+    def clear(self, cur: Any) -> None:
+        for table in self.tables:
+            cur.execute(f"DELETE FROM {self.names(table)}")

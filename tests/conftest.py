@@ -18,6 +18,7 @@ import redis as redis_lib
 
 from api.services import Services, build_services
 from api.settings import Settings
+from domain.reports import Report
 
 POSTGRES_URL = os.environ.get("BOUNCELEDGER_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
@@ -80,6 +81,20 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": database_url, "bootstrap_token": ADMIN_TOKEN}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *reports: Report) -> str:
+    """A SQLite ledger holding ``reports``, where the CLI (which reads
+    ``BOUNCELEDGER_DATABASE_URL``) will find it; returns its URL."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("BOUNCELEDGER_DATABASE_URL", url)
+    built = build_services(make_settings(url))
+    try:
+        if reports:
+            built.ledger.record(*reports)
+    finally:
+        built.close()
+    return url
 
 
 @pytest.fixture

@@ -13,20 +13,16 @@ from api.cli import app
 from api.services import build_services
 from domain.reports import Bounce
 from tests.analytics.ledgers import T0
-from tests.conftest import make_settings
+from tests.conftest import cli_database, make_settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("BOUNCELEDGER_DATABASE_URL", url)
-    services = build_services(make_settings(url))
-    services.ledger.record(*[Bounce(f"b{i}@example.com", f"f{i}", "Permanent", "General", T0,
-                                    "sns") for i in range(3)])
-    services.close()
-    return url
+    return cli_database(tmp_path, monkeypatch, *[
+        Bounce(f"b{i}@example.com", f"f{i}", "Permanent", "General", T0, "sns")
+        for i in range(3)])
 
 
 def test_replay_verify_exits_0_when_equal_and_1_when_different(env: str) -> None:

@@ -12,20 +12,16 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.services import build_services
 from domain.reports import Bounce
-from tests.conftest import make_settings
+from tests.conftest import cli_database, make_settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("BOUNCELEDGER_DATABASE_URL", url)
-    services = build_services(make_settings(url))
-    services.ledger.record(Bounce("gone@example.com", "f1", "Permanent", "General",
-                                  datetime(2026, 2, 1, tzinfo=UTC), "sns", diagnostic="550"))
-    services.close()
-    return url
+    return cli_database(tmp_path, monkeypatch, Bounce(
+        "gone@example.com", "f1", "Permanent", "General", datetime(2026, 2, 1, tzinfo=UTC),
+        "sns", diagnostic="550"))
 
 
 def test_status_prints_json(env: str) -> None:
