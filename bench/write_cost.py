@@ -1,9 +1,10 @@
 """What one more write costs as an address's history grows (10, 1,000, 10,000 events).
 
-Two shapes of history. ``daily``: a send and a delivery a day, for as many days as it takes
-(10,000 events is 14 years of daily mail) — how addresses age in real use. ``burst``: all
-events recorded the same day — the worst case for the bounded memory of seen reports, which
-keeps a report key for 15 days (``domain.seen``). The history is seeded with the library's
+Three shapes of history. ``daily``: a send and a delivery a day, for as many days as it takes
+(10,000 events is 14 years of daily mail) — how addresses age in real use. ``burst``: sends
+and deliveries all recorded the same day — the worst case: every report key is inside the
+15-day window (``domain.seen``) and every delivery inside the status policy's 28 days.
+``sends``: only sends, all the same day (a history made through ``messages:record``). The history is seeded with the library's
 clock moved by hand, then each timed write is one ``record()`` (one transaction) of one send,
 like the API's ``messages:record``. Beside it, the same run's bare INSERT+COMMIT loop.
 """
@@ -45,13 +46,14 @@ def recorded_at(start: datetime, step: timedelta) -> Iterator[None]:
 
 def _seed(services: Any, address: str, events: int, shape: str) -> None:
     step = timedelta(hours=12) if shape == "daily" else timedelta(seconds=1)
+    only_sends = shape == "sends"
     start = datetime.now(UTC) - step * (events + 10)
     with recorded_at(start, step):
         for first in range(0, events - 1, 200):
             reports: list[Sent | Delivery] = []
             for i in range(first, min(events - 1, first + 200)):
                 at = start + step * i
-                reports.append(Sent(address, f"m{i}", at, "bench") if i % 2 == 0
+                reports.append(Sent(address, f"m{i}", at, "bench") if i % 2 == 0 or only_sends
                                else Delivery(address, f"m{i - 1}", at, "bench"))
             services.ledger.record(*reports)
 
@@ -70,7 +72,7 @@ def _time_writes(services: Any, address: str, writes: int) -> dict[str, Any]:
 def run(kind: str, writes: int = 60) -> dict[str, Any]:
     results: dict[str, Any] = {"database": kind, "writes_per_size": writes}
     with database(kind) as url, services_on(url) as services:
-        for shape in ("daily", "burst"):
+        for shape in ("daily", "burst", "sends"):
             for size in SIZES:
                 address = f"{shape}-{size}@example.com"
                 _seed(services, address, size, shape)
