@@ -4,9 +4,10 @@ Three shapes of history. ``daily``: a send and a delivery a day, for as many day
 (10,000 events is 14 years of daily mail) — how addresses age in real use. ``burst``: sends
 and deliveries all recorded the same day — the worst case: every report key is inside the
 15-day window (``domain.seen``) and every delivery inside the status policy's 28 days.
-``sends``: only sends, all the same day (a history made through ``messages:record``). The history is seeded with the library's
-clock moved by hand, then each timed write is one ``record()`` (one transaction) of one send,
-like the API's ``messages:record``. Beside it, the same run's bare INSERT+COMMIT loop.
+``sends``: only sends, all the same day (a history made through ``messages:record``). The
+history is seeded with the library's clock moved by hand, then each timed write is one
+``record()`` (one transaction) of one send, like the API's ``messages:record``. Beside it, the
+same run's bare INSERT+COMMIT loop.
 """
 
 from __future__ import annotations
