@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg import sql
 
 from adapters.sql import DatabaseUrl, StoreUnavailable
 
@@ -77,6 +78,7 @@ class Snapshot:
     """One consistent view of the events table (and of every table beside it)."""
 
     head: int
+    shared: str | None = None  # PostgreSQL: the id other sessions join it by (``EventLog``)
 
     def pages(self, after: int, size: int, *, upto: int | None = None,
               states: bool = True) -> Iterator[list[Row]]:
@@ -84,10 +86,10 @@ class Snapshot:
         time; without ``states`` the last column is ``None`` (work on event types only)."""
         raise NotImplementedError  # pragma: no cover
 
-    def by_aggregate(self, upto: int, after_id: str | None, size: int
-                     ) -> Iterator[list[Row]]:
-        """Rows up to position ``upto`` ordered by aggregate then version (after aggregate
-        ``after_id``), ``size`` at a time."""
+    def by_aggregate(self, upto: int, after_id: str | None, size: int,
+                     until_id: str | None = None) -> Iterator[list[Row]]:
+        """Rows up to position ``upto`` ordered by aggregate then version (aggregates after
+        ``after_id``, up to and with ``until_id``), ``size`` at a time."""
         raise NotImplementedError  # pragma: no cover
 
     def select_in(self, table: str, columns: str, key: str,
@@ -128,13 +130,16 @@ class _PgSnapshot(Snapshot):
                                       "notification_id <= %s ORDER BY notification_id",
                                       (after, upto or self.head), size))
 
-    def by_aggregate(self, upto: int, after_id: str | None, size: int
-                     ) -> Iterator[list[Row]]:
+    def by_aggregate(self, upto: int, after_id: str | None, size: int,
+                     until_id: str | None = None) -> Iterator[list[Row]]:
         # A cursor's plan starts fast: the primary key's index, no sort of the whole log.
         where, params = "notification_id <= %s", list[Any]([upto])
         if after_id is not None:
             where += " AND originator_id > %s::uuid"
             params.append(after_id)
+        if until_id is not None:
+            where += " AND originator_id <= %s::uuid"
+            params.append(until_id)
         yield from ahead(self._stream(self._select.format(state="state") + f" WHERE {where} "
                                       "ORDER BY originator_id, originator_version", params,
                                       size))
@@ -173,12 +178,15 @@ class _SqliteSnapshot(Snapshot):
         while page := [row for _, row in zip(range(size), rows, strict=False)]:
             yield page
 
-    def by_aggregate(self, upto: int, after_id: str | None, size: int
-                     ) -> Iterator[list[Row]]:
+    def by_aggregate(self, upto: int, after_id: str | None, size: int,
+                     until_id: str | None = None) -> Iterator[list[Row]]:
         where, params = "rowid <= ?", list[Any]([upto])
         if after_id is not None:
             where += " AND originator_id > ?"
             params.append(after_id.replace("-", ""))
+        if until_id is not None:
+            where += " AND originator_id <= ?"
+            params.append(until_id.replace("-", ""))
         cursor = self._conn.execute(
             f"SELECT rowid, originator_id, originator_version, topic, state FROM {self._table} "
             f"WHERE {where} ORDER BY originator_id, originator_version", params)
@@ -214,13 +222,17 @@ class EventLog:
         return cls(url, recorder.events_table_name)
 
     @contextmanager
-    def snapshot(self) -> Iterator[Snapshot]:
-        """A read-only snapshot, held until the block ends."""
+    def snapshot(self, *, share: bool = False, join: str | None = None) -> Iterator[Snapshot]:
+        """A read-only snapshot, held until the block ends. PostgreSQL only: ``share``
+        exports it (``Snapshot.shared``, valid while this block runs) and ``join`` reads
+        inside one exported by another session — several processes, one log."""
         if self.url.dialect == "sqlite":
+            if share or join:
+                raise ValueError("only PostgreSQL shares a snapshot between sessions")
             with self._sqlite() as snapshot:
                 yield snapshot
             return
-        with self._postgres() as snapshot:
+        with self._postgres(share, join) as snapshot:
             yield snapshot
 
     @contextmanager
@@ -236,7 +248,7 @@ class EventLog:
             conn.close()
 
     @contextmanager
-    def _postgres(self) -> Iterator[Snapshot]:
+    def _postgres(self, share: bool, join: str | None) -> Iterator[Snapshot]:
         url = self.url
         try:
             conn = psycopg.connect(
@@ -249,4 +261,11 @@ class EventLog:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             with conn.transaction():
-                yield _PgSnapshot(conn, self.table)
+                if join is not None:  # must come first in the transaction
+                    conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
+                        sql.Literal(join)))
+                snapshot = _PgSnapshot(conn, self.table)
+                if share:
+                    row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+                    snapshot.shared = str(row[0]) if row else None
+                yield snapshot

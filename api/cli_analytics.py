@@ -15,9 +15,11 @@ from api.cli import _instant, app, err, fail, needs_extra, out, services
 from api.progress import progress_bar
 from api.services import Services
 from domain.policy import Policy
-from projections.export import EVENT_TYPES, ParquetOut, Selection, records, write_jsonl
+from projections.export import EVENT_TYPES, ParquetOut, Selection
+from projections.export_workers import chunks
 from projections.rebuild import NotRebuildable, Outcome
 from projections.what_if import compare, render_chart, write_csv
+from projections.workers import default_workers
 
 
 @app.command()
@@ -28,7 +30,9 @@ def replay(projection: Annotated[str | None, typer.Argument(
                "--verify", help="compare the rebuilt view with the live one; no swap")] = False,
            restart: Annotated[bool, typer.Option(
                "--restart", help="discard an unfinished rebuild instead of resuming it")] = False,
-           ) -> None:
+           workers: Annotated[int | None, typer.Option(
+               min=1, max=64, help="processes folding the first pass (PostgreSQL; default: "
+               "one per core, at most 4; 1 = none)")] = None) -> None:
     """Rebuild projections from the first event beside the live ones, then swap them in."""
     different = False
     with services() as built:
@@ -40,7 +44,8 @@ def replay(projection: Annotated[str | None, typer.Argument(
             try:
                 with progress_bar(err, f"rebuilding {name}") as report:
                     outcome = built.rebuild(name, verify=verify, restart=restart,
-                                            progress=report)
+                                            progress=report,
+                                            workers=workers or default_workers())
             except NotRebuildable as error:
                 fail(str(error), 2)
             if not verify:
@@ -86,7 +91,10 @@ def export(fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl or 
            since: Annotated[str | None, typer.Option(
                help="events after this position, or recorded at or after this ISO time")] = None,
            types: Annotated[list[str] | None, typer.Option(
-               "--type", help="only this event type (repeatable)")] = None) -> None:
+               "--type", help="only this event type (repeatable)")] = None,
+           workers: Annotated[int | None, typer.Option(
+               min=1, max=64, help="processes decoding in parallel (PostgreSQL; default: one "
+               "per core, at most 4; 1 = none)")] = None) -> None:
     """Write every event in global order, one page at a time (SPEC §4 shape)."""
     if out_file == "-" and fmt is ExportFormat.parquet:
         fail("parquet needs a file: --out FILE", 2)
@@ -94,13 +102,14 @@ def export(fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl or 
     with services() as built, progress_bar(err, "exporting") as report:
         total = built.ledger.recorder.max_notification_id() or 0
         count, last = export_events(built, fmt.value, out_file, selection,
-                                    lambda done: report(done, total))
+                                    lambda done: report(done, total),
+                                    workers or default_workers())
     err.print(f"exported {count} event(s) up to position {last} to {out_file}",
               highlight=False)
 
 
 def export_events(built: Services, fmt: str, out_file: str, selection: Selection,
-                  report: Callable[[int], None]) -> tuple[int, int]:
+                  report: Callable[[int], None], workers: int = 1) -> tuple[int, int]:
     """Write the selected events to ``out_file``; returns (count, last position read)."""
     count, last = 0, selection.after
     report(last)
@@ -110,12 +119,11 @@ def export_events(built: Services, fmt: str, out_file: str, selection: Selection
     else:
         sink = sys.stdout.buffer if out_file == "-" else open(out_file, "wb")  # noqa: SIM115
     try:
-        for last, page in records(built.event_log(), built.ledger, selection):
-            if fmt == "parquet":
-                sink.write(page)
-            else:
-                write_jsonl(page, sink)
-            count += len(page)
+        for last, n, payload in chunks(built.event_log(), built.ledger, fmt, selection,
+                                       workers):
+            if payload is not None:
+                sink.write_batch(payload) if fmt == "parquet" else sink.write(payload)
+            count += n
             report(last)
     finally:
         if sink is sys.stdout.buffer:

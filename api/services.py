@@ -136,16 +136,19 @@ class Services:
             return self._ses_sync
 
     def rebuild(self, name: str, *, verify: bool = False, restart: bool = False,
-                progress: Progress | None = None, batch_size: int = 5000) -> Outcome:
+                progress: Progress | None = None, batch_size: int = 5000,
+                workers: int = 1) -> Outcome:
         """Rebuild one view beside the live one and swap it in (or only compare, ``verify``);
-        after a swap of ``email_status`` the Redis mirror is rewritten."""
+        after a swap of ``email_status`` the Redis mirror is rewritten. ``workers``
+        processes fold the first pass where they can (``projections.workers``)."""
         view = next((v for v in self.projector.views if v.name == name), None)
         if view is None:
             raise KeyError(name)
         if not getattr(view, "replayable", True):
             raise NotReplayable(f"{name} is an outbox: rebuilding it would send its history "
                                 "again")
-        outcome = Rebuild(self.ledger, self.db, view, batch_size, self.event_log()).run(
+        outcome = Rebuild(self.ledger, self.db, view, batch_size, self.event_log(),
+                          workers).run(
             verify=verify, restart=restart, progress=progress,
             live_catch_up=self.projector.catch_up)
         if outcome.swapped and name == self.status_view.name and self.mirror is not None:

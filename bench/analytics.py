@@ -32,12 +32,15 @@ from domain.policy import Policy
 from domain.reports import Bounce, Complaint, Delivery, Report, Sent
 from projections.email_status import EmailStatusView
 from projections.event_counts import EventCountsView
-from projections.export import ParquetOut, Selection, records, write_jsonl
+from projections.export import ParquetOut, Selection
+from projections.export_workers import chunks
 from projections.rebuild import Rebuild
+from projections.workers import default_workers
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PHASES = ("raw_log_read", "export_jsonl", "export_parquet", "rebuild_email_status",
-          "rebuild_event_counts")
+          "rebuild_event_counts", "export_jsonl_one_process", "export_parquet_one_process",
+          "rebuild_email_status_one_process")
 
 
 def _reports(i: int) -> list[Report]:
@@ -102,10 +105,15 @@ def _phase(url: str, name: str) -> dict[str, Any]:
         ledger, db, log = services.ledger, services.db, services.event_log()
         work: dict[str, Callable[[], int]] = {
             "raw_log_read": lambda: _read_table(url, ledger.recorder.events_table_name),
-            "export_jsonl": lambda: _export(log, ledger, "jsonl"),
-            "export_parquet": lambda: _export(log, ledger, "parquet"),
+            "export_jsonl": lambda: _export(log, ledger, "jsonl", default_workers()),
+            "export_parquet": lambda: _export(log, ledger, "parquet", default_workers()),
+            "export_jsonl_one_process": lambda: _export(log, ledger, "jsonl", 1),
+            "export_parquet_one_process": lambda: _export(log, ledger, "parquet", 1),
             "rebuild_email_status": lambda: Rebuild(ledger, db, EmailStatusView(Policy()),
-                                                    log=log).run().position,
+                                                    log=log, workers=default_workers()
+                                                    ).run().position,
+            "rebuild_email_status_one_process": lambda: Rebuild(
+                ledger, db, EmailStatusView(Policy()), log=log).run().position,
             "rebuild_event_counts": lambda: Rebuild(ledger, db, EventCountsView(),
                                                     log=log).run().position,
         }
@@ -114,11 +122,13 @@ def _phase(url: str, name: str) -> dict[str, Any]:
         count = work[name]()
         seconds, cpu = time.perf_counter() - start, _cpu() - before
         peak = _status_kib("VmHWM")
-    # CPU µs per event of this process: steadier than the rate on a busy machine (the
-    # database server's own work is not in it).
+    # CPU µs per event of this process and its workers: steadier than the rate on a busy
+    # machine (the database server's own work is not in it).
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"events": count, "seconds": round(seconds, 2), "events_per_s": rate(count, seconds),
             "client_cpu_us_per_event": round(cpu / max(count, 1) * 1e6, 2),
-            "rss_before_mib": round(baseline / 1024, 1), "peak_rss_mib": round(peak / 1024, 1)}
+            "rss_before_mib": round(baseline / 1024, 1), "peak_rss_mib": round(peak / 1024, 1),
+            "worker_peak_rss_mib": round(children.ru_maxrss / 1024, 1)}
 
 
 def _status_kib(field: str) -> int:
@@ -136,8 +146,9 @@ def _reset_peak_rss() -> int:
 
 
 def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of its finished children (the export's workers)."""
+    return sum(usage.ru_utime + usage.ru_stime for usage in (
+        resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _read_table(url: str, table: str) -> int:
@@ -154,15 +165,17 @@ def _read_table(url: str, table: str) -> int:
     return count
 
 
-def _export(log: EventLog, ledger: Any, fmt: str) -> int:
+def _export(log: EventLog, ledger: Any, fmt: str, workers: int) -> int:
+    """What ``bounceledger export`` does, to a temporary file."""
     count = 0
     with tempfile.TemporaryDirectory() as folder:
-        sink: Any = (ParquetOut(f"{folder}/events.parquet") if fmt == "parquet"
-                     else open(f"{folder}/events.jsonl", "wb"))  # noqa: SIM115
+        path = f"{folder}/events.{fmt}"
+        sink: Any = ParquetOut(path) if fmt == "parquet" else open(path, "wb")  # noqa: SIM115
         try:
-            for _, page in records(log, ledger, Selection()):
-                sink.write(page) if fmt == "parquet" else write_jsonl(page, sink)
-                count += len(page)
+            for _, n, payload in chunks(log, ledger, fmt, Selection(), workers):
+                if payload is not None:
+                    sink.write_batch(payload) if fmt == "parquet" else sink.write(payload)
+                count += n
         finally:
             sink.close()
     return count

@@ -14,7 +14,14 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoder
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    Transcoder,
+    UUIDAsHex,
+)
 
 from domain.address import Address, report_key
 from domain.addresses import address_id
@@ -46,6 +53,14 @@ class Store(Protocol):
     def run(self, work: Callable[[Batch], T]) -> T: ...
 
 
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    """What the ledger's stored JSON holds beside plain values: the library's own
+    (uuid, decimal, datetime) and the seen reports. Also for readers without a ledger
+    (the export's worker processes)."""
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), SeenReportsAsDict()):
+        transcoder.register(transcoding)
+
+
 class Ledger(Application[UUID]):
     """Records facts about addresses; every change is an event on an ``Address``."""
 
@@ -69,8 +84,7 @@ class Ledger(Application[UUID]):
         self.store = store_factory(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(SeenReportsAsDict())
+        register_transcodings(transcoder)
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self._mapper_factory is None:

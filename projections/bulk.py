@@ -21,16 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters.event_log import EventLog, Row, Snapshot
+from adapters.event_log import EventLog, Row, Snapshot, hyphenated
 from adapters.shredding import VERSION, unseal
 from adapters.sql import Cursor, Database
 from domain.address import Address
 from projections.log_rows import Kind, Opener, kind, open_others, python_value, stale
+from projections.workers import in_order, reader, shareable
 
 MARKS_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_rebuilds (name TEXT PRIMARY KEY, "
@@ -129,13 +131,50 @@ class BulkView(Protocol):
     def load(self, cur: Cursor, events: Sequence[LogEvent]) -> Any: ...
 
 
+@runtime_checkable
+class FoldingView(BulkView, Protocol):
+    """A bulk view whose fold can run in another process (``projections.workers``):
+    ``folder`` maps whole histories to a picklable result, ``write`` stores that result."""
+
+    @property
+    def folder(self) -> Callable[[Sequence[LogEvent]], Any]: ...
+
+    def write(self, cur: Cursor, folded: Any) -> None: ...
+
+
+def boundaries(parts: int) -> list[str]:
+    """``parts - 1`` aggregate ids splitting the id space evenly (ids are uniform: uuid5
+    of the address, or random), in the text form both stores compare."""
+    return [hyphenated(f"{i * (1 << 128) // parts:032x}") for i in range(1, parts)]
+
+
+def histories(snapshot: Snapshot, opener: Opener, upto: int, after: str | None,
+              until: str | None, size: int) -> Iterator[tuple[list[LogEvent], str | None]]:
+    """Whole histories of aggregates ``after < id <= until``, about ``size`` events per
+    chunk, with the last aggregate in each (the resume mark); data keys one query a page."""
+    chunk: list[LogEvent] = []
+    current, keys = None, _Keys(snapshot, None)
+    for page in snapshot.by_aggregate(upto, after, PAGE_SIZE, until):
+        page_keys = snapshot.keys({row[1] for row in page})  # one query per page
+        for row in page:
+            if row[1] != current:
+                if len(chunk) >= size:
+                    yield chunk, current
+                    chunk = []
+                current, keys = row[1], _Keys(snapshot, page_keys.get(row[1]))
+            chunk.append(LogEvent(row, kind(row[3]), opener, keys))
+    yield chunk, current
+
+
 class BulkLoad:
     """The first pass of one rebuild into ``shadow`` (whose tracking row is ``tracking``)."""
 
     def __init__(self, log: EventLog, mapper: Any, db: Database, shadow: BulkView,
-                 tracking: str, batch_size: int) -> None:
+                 tracking: str, batch_size: int, workers: int = 1) -> None:
         self.log, self.db, self.shadow, self.tracking = log, db, shadow, tracking
         self.opener, self.batch_size = Opener(mapper), max(1, batch_size)
+        self.workers = workers if (shareable(log, workers) and shadow.bulk_reads_data
+                                   and isinstance(shadow, FoldingView)) else 1
 
     def prepare(self, cur: Cursor) -> None:
         cur.execute(MARKS_TABLE)
@@ -158,7 +197,7 @@ class BulkLoad:
             mark = cur.fetchone()
         if mark is None and position > 0:
             return  # past the first pass: only the tail is left
-        with self.log.snapshot() as snapshot:
+        with self.log.snapshot(share=self.workers > 1) as snapshot:
             upto, after, done = (int(mark[0]), mark[1], int(mark[2])) if mark else (
                 snapshot.head, None, 0)
             if upto == 0:
@@ -167,11 +206,34 @@ class BulkLoad:
                 with self.db.write() as cur:
                     cur.execute("INSERT INTO projection_rebuilds (name, upto, resume_after, "
                                 "done) VALUES (?, ?, NULL, 0)", (self.tracking, upto))
-            for chunk, resume_after, last in self._chunks(snapshot, upto, after):
-                done += len(chunk)
-                self._commit(chunk, upto, resume_after, done, last)
+            pieces = (self._in_workers(snapshot, upto, after) if snapshot.shared
+                      else self._here(snapshot, upto, after))
+            for count, write, resume_after, last in pieces:
+                done += count
+                self._commit(write, upto, resume_after, done, last)
                 if progress is not None:
                     progress(done, upto)
+
+    def _here(self, snapshot: Snapshot, upto: int, after: str | None) -> Iterator[Piece]:
+        for chunk, resume_after, last in self._chunks(snapshot, upto, after):
+            yield len(chunk), partial(self.shadow.load, events=chunk), resume_after, last
+
+    def _in_workers(self, snapshot: Snapshot, upto: int, after: str | None
+                    ) -> Iterator[Piece]:
+        """Ranges of aggregate ids, each folded in a worker; written here in id order (so
+        the resume mark is a range's end). About 50,000 events a range."""
+        shadow: FoldingView = self.shadow  # type: ignore[assignment]
+        ends = [end for end in boundaries(max(4 * self.workers, min(4096, upto // 50_000)))
+                if after is None or end > after]
+        ranges = list(zip([after, *ends], [*ends, None], strict=True))
+        tasks = [(_fold_range, (snapshot.shared, upto, lo, hi, self.batch_size, shadow.folder))
+                 for lo, hi in ranges]
+        for i, (count, folded) in enumerate(in_order(self.log, tasks, self.workers)):
+            def write(cur: Cursor, folded: list[Any] = folded) -> None:
+                for part in folded:
+                    shadow.write(cur, part)
+
+            yield count, write, ranges[i][1], i == len(ranges) - 1
 
     def _chunks(self, snapshot: Snapshot, upto: int, after: str | None
                 ) -> Iterator[tuple[list[LogEvent], str | None, bool]]:
@@ -185,28 +247,21 @@ class BulkLoad:
                 yield self._events(page, keys), str(page[-1][0]), not following
                 page = following
             return
-        chunk: list[LogEvent] = []
-        current, keys = None, _Keys(snapshot, None)
-        for page in snapshot.by_aggregate(upto, after, PAGE_SIZE):
-            page_keys = snapshot.keys({row[1] for row in page})  # one query per page
-            for row in page:
-                if row[1] != current:
-                    if len(chunk) >= self.batch_size:
-                        yield chunk, current, False
-                        chunk = []
-                    current, keys = row[1], _Keys(snapshot, page_keys.get(row[1]))
-                chunk.append(LogEvent(row, kind(row[3]), self.opener, keys))
-        yield chunk, current, True
+        whole = histories(snapshot, self.opener, upto, after, None, self.batch_size)
+        events, current = next(whole)
+        for chunk in whole:
+            yield events, current, False
+            events, current = chunk
+        yield events, current, True
 
     def _events(self, rows: list[Row], keys: _Keys) -> list[LogEvent]:
         return [LogEvent(row, kind(row[3]), self.opener, keys) for row in rows]
 
-    def _commit(self, chunk: list[LogEvent], upto: int, resume_after: str | None, done: int,
-                last: bool) -> None:
+    def _commit(self, write: Callable[[Cursor], object], upto: int, resume_after: str | None,
+                done: int, last: bool) -> None:
         with self.db.write() as cur:
             self._lock(cur)
-            if chunk:
-                self.shadow.load(cur, chunk)
+            write(cur)
             if last:
                 self.forget(cur)
                 cur.execute("UPDATE projection_tracking SET position = ? WHERE name = ?",
@@ -223,3 +278,21 @@ class BulkLoad:
             raise RuntimeError(f"{self.tracking}: the rebuild's tracking row is gone "
                                "(another replay swapped it in); run replay again")
         return int(row[0])
+
+
+# One committed piece of a first pass: (events, what writes them, resume mark, last?).
+Piece = tuple[int, Callable[[Cursor], object], str | None, bool]
+
+
+def _fold_range(shared: str, upto: int, after: str | None, until: str | None, size: int,
+                folder: Callable[[Sequence[LogEvent]], Any]) -> tuple[int, list[Any]]:
+    """In a worker: the folded histories of aggregates ``after < id <= until`` of the
+    shared snapshot, one result per chunk of about ``size`` events."""
+    own = reader()
+    count, folded = 0, []
+    with own.log.snapshot(join=shared) as snapshot:
+        for chunk, _ in histories(snapshot, own.opener, upto, after, until, size):
+            if chunk:
+                count += len(chunk)
+                folded.append(folder(chunk))
+    return count, folded

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,14 @@ from domain.standing_json import load_standing
 from projections.base import Positioned, insert_rows, iso, parse_iso
 from projections.bulk import LogEvent
 from projections.status_changes import StatusChange, StatusChanges
-from projections.status_rows import BLOCK_COLUMNS, COLUMNS, TYPES, StatusRow, fold_histories
+from projections.status_rows import (
+    BLOCK_COLUMNS,
+    COLUMNS,
+    TYPES,
+    Folded,
+    StatusRow,
+    fold_histories,
+)
 from projections.tables import LIVE, Names
 
 __all__ = ["COLUMNS", "TYPES", "EmailStatusView", "StatusRow"]
@@ -90,7 +98,16 @@ class EmailStatusView:
 
     def load(self, cur: Cursor, events: Sequence[LogEvent]) -> None:
         """Whole histories (every event of each address, in order) into empty tables."""
-        rows, blocks = fold_histories(events, self.policy)
+        self.write(cur, self.folder(events))
+
+    @property
+    def folder(self) -> Callable[[Sequence[LogEvent]], Folded]:
+        """The fold of whole histories to rows, as a function another process can run."""
+        return partial(fold_histories, policy=self.policy)
+
+    def write(self, cur: Cursor, folded: Folded) -> None:
+        """Rows the folder made, into the (empty until now) tables."""
+        rows, blocks = folded
         copy_rows(cur, self.status_table, COLUMNS, rows)
         copy_rows(cur, self.blocks_table, BLOCK_COLUMNS, blocks)
 

@@ -113,12 +113,19 @@ def records(log: EventLog, ledger: Ledger, selection: Selection = Selection(),
             page_size: int = PAGE_SIZE) -> Iterator[tuple[int, list[Record]]]:
     """``(last position read, records of that page)`` from the first event after
     ``selection.after`` to the log's head when the export began (one snapshot)."""
-    opener, names = Opener(ledger.mapper), AddressNames()
     with log.snapshot() as snapshot:
-        for page in snapshot.pages(selection.after, page_size):
-            rows = _wanted(page, selection)
-            ciphers = Ciphers(snapshot, {row[1] for row in rows})
-            yield page[-1][0], _page(rows, ciphers, opener, names, snapshot, selection.since)
+        yield from read(snapshot, Opener(ledger.mapper), AddressNames(), selection, page_size)
+
+
+def read(snapshot: Snapshot, opener: Opener, names: AddressNames, selection: Selection,
+         page_size: int = PAGE_SIZE, upto: int | None = None
+         ) -> Iterator[tuple[int, list[Record]]]:
+    """``records`` of one open snapshot, after ``selection.after`` up to ``upto`` (else
+    its head): a whole export, or one worker's share (``projections.export_workers``)."""
+    for page in snapshot.pages(selection.after, page_size, upto=upto):
+        rows = _wanted(page, selection)
+        ciphers = Ciphers(snapshot, {row[1] for row in rows})
+        yield page[-1][0], _page(rows, ciphers, opener, names, snapshot, selection.since)
 
 
 def _page(rows: Sequence[Row], ciphers: Ciphers, opener: Opener, names: AddressNames,
@@ -226,38 +233,52 @@ def write_jsonl(page: Sequence[Record], out: IO[bytes]) -> None:
     out.write(b"".join(map(jsonl, page)))
 
 
+def parquet_schema() -> Any:
+    """The Parquet export's columns (docs/export.md)."""
+    import pyarrow as pa
+
+    stamp = pa.timestamp("us", tz="UTC")
+    return pa.schema([
+        pa.field("position", pa.int64(), nullable=False),
+        pa.field("address", pa.string()),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("version", pa.int64(), nullable=False),
+        pa.field("occurred_at", stamp), pa.field("recorded_at", stamp, nullable=False),
+        pa.field("data", pa.string(), nullable=False),
+    ])
+
+
+def parquet_batch(page: Sequence[Record], schema: Any) -> Any:
+    """One page as an Arrow record batch of ``schema``."""
+    import pyarrow as pa
+
+    stamp = schema.field("recorded_at").type
+    position, address, name, version, occurred, recorded, data = zip(*page, strict=True)
+    return pa.record_batch([
+        pa.array(position, pa.int64()), pa.array(address, pa.string()),
+        pa.array(name, pa.string()), pa.array(version, pa.int64()),
+        pa.array(occurred, pa.string()).cast(stamp),
+        pa.array(recorded, pa.string()).cast(stamp),
+        pa.array(list(map(orjson.dumps, data)), pa.string()),
+    ], schema=schema)
+
+
 class ParquetOut:
     """A Parquet file written one row group per page (schema in docs/export.md)."""
 
     def __init__(self, path: str) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self._pa = pa
-        stamp = pa.timestamp("us", tz="UTC")
-        self.schema = pa.schema([
-            pa.field("position", pa.int64(), nullable=False),
-            pa.field("address", pa.string()),
-            pa.field("type", pa.string(), nullable=False),
-            pa.field("version", pa.int64(), nullable=False),
-            pa.field("occurred_at", stamp), pa.field("recorded_at", stamp, nullable=False),
-            pa.field("data", pa.string(), nullable=False),
-        ])
+        self.schema = parquet_schema()
         self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
 
     def write(self, page: Sequence[Record]) -> None:
-        if not page:
-            return
-        pa, stamp = self._pa, self.schema.field("recorded_at").type
-        position, address, name, version, occurred, recorded, data = zip(*page, strict=True)
-        arrays = [
-            pa.array(position, pa.int64()), pa.array(address, pa.string()),
-            pa.array(name, pa.string()), pa.array(version, pa.int64()),
-            pa.array(occurred, pa.string()).cast(stamp),
-            pa.array(recorded, pa.string()).cast(stamp),
-            pa.array(list(map(orjson.dumps, data)), pa.string()),
-        ]
-        self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+        if page:
+            self.write_batch(parquet_batch(page, self.schema))
+
+    def write_batch(self, batch: Any) -> None:
+        """A batch made elsewhere (``projections.export_workers``), as one row group."""
+        self._writer.write_batch(batch)
 
     def close(self) -> None:
         self._writer.close()

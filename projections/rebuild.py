@@ -79,15 +79,17 @@ class Rebuild:
     """Rebuilds one view beside the live one; ``run`` resumes an interrupted rebuild.
 
     With ``log`` (the stored event rows), a view that offers ``load`` is first filled in
-    one pass (``projections.bulk``)."""
+    one pass (``projections.bulk``), over ``workers`` processes where the view's fold can
+    run elsewhere and the store is PostgreSQL (``projections.workers``)."""
 
     def __init__(self, ledger: Ledger, db: Database, view: View, batch_size: int = 5000,
-                 log: EventLog | None = None) -> None:
+                 log: EventLog | None = None, workers: int = 1) -> None:
         self.ledger, self.db, self.batch_size = ledger, db, batch_size
         self.view, self.tracking = rebuildable(view), view.name + SUFFIX
         self.tables = list(self.view.tables)
         self.shadow = self.view.shadow(Names(SUFFIX, indexes=db.dialect != "sqlite"))
-        self.bulk = (BulkLoad(log, ledger.mapper, db, self.shadow, self.tracking, batch_size)
+        self.bulk = (BulkLoad(log, ledger.mapper, db, self.shadow, self.tracking, batch_size,
+                              workers)
                      if log is not None and isinstance(self.shadow, BulkView) else None)
 
     # -- the shadow --------------------------------------------------------------------------

@@ -58,8 +58,10 @@ class StatusRow:
                 standing_text(st), self.position)
 
 
-def fold_histories(events: Sequence[LogEvent], policy: Policy
-                   ) -> tuple[list[Values], list[Values]]:
+Folded = tuple[list[Values], list[Values]]  # (email_status rows, erased_blocks rows)
+
+
+def fold_histories(events: Sequence[LogEvent], policy: Policy) -> Folded:
     """``(email_status rows, erased_blocks rows)`` of these addresses' whole histories."""
     rows, blocks = [], []
     for key, history in groupby(events, key=attrgetter("originator_id")):

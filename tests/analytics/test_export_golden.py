@@ -15,7 +15,8 @@ from eventsourcing.persistence import StoredEvent
 
 from api.cli_analytics import export_events
 from api.services import Services, build_services
-from projections.export import Selection
+from projections.export import ParquetOut, Selection
+from projections.export_workers import chunks
 from tests.analytics.golden import ERASURE_KEY, FOLDER
 from tests.analytics.test_export import read_parquet
 from tests.conftest import make_settings
@@ -89,3 +90,38 @@ def test_a_selection_of_the_golden_ledger_is_its_lines(golden: Services, tmp_pat
     expected = [line for line in GOLDEN.splitlines(keepends=True)
                 if json.loads(line)["type"] in wanted and json.loads(line)["position"] > 10]
     assert out.read_bytes() == b"".join(expected) and len(expected) >= 4
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_worker_processes_export_the_same_bytes(golden: Services, database_url: str,
+                                                tmp_path: Path, fmt: str) -> None:
+    """Ranges of 4 positions in two worker processes over one shared PostgreSQL snapshot
+    (SQLite: the same pages in this process) write exactly the golden export."""
+    out, lasts = tmp_path / f"events.{fmt}", []
+    sink = ParquetOut(str(out)) if fmt == "parquet" else None
+    with open(out, "ab") as lines:
+        for last, _, payload in chunks(golden.event_log(), golden.ledger, fmt, Selection(),
+                                       workers=2, span=4):
+            lasts.append(last)
+            if sink is not None:
+                sink.write_batch(payload)
+            else:
+                lines.write(payload)
+    if sink is not None:
+        sink.close()
+        assert read_parquet(out) == [json.loads(line) for line in GOLDEN.splitlines()]
+    else:
+        assert out.read_bytes() == GOLDEN
+    head = GOLDEN.count(b"\n")
+    ranges = [min(end, head) for end in range(4, head + 4, 4)]
+    assert lasts == (ranges if database_url.startswith("postgresql") else [head])
+
+
+def test_worker_processes_keep_the_selection(golden: Services, database_url: str) -> None:
+    wanted = {"HardBounced", "Erased", "EmailChangedFrom", "Registered"}
+    selection = Selection(after=10, types=frozenset(wanted))
+    written = b"".join(payload for _, n, payload in chunks(
+        golden.event_log(), golden.ledger, "jsonl", selection, workers=2, span=3) if n)
+    expected = [line for line in GOLDEN.splitlines(keepends=True)
+                if json.loads(line)["type"] in wanted and json.loads(line)["position"] > 10]
+    assert written == b"".join(expected) and len(expected) >= 4

@@ -265,3 +265,43 @@ class Unnamed:
 def test_a_view_that_does_not_name_its_tables_is_refused_clearly(services: Services) -> None:
     with pytest.raises(NotRebuildable, match="'unnamed' does not name its tables"):
         Rebuild(services.ledger, services.db, Unnamed())
+
+
+def test_worker_processes_rebuild_the_golden_ledger_equal_to_its_live_view(
+        database_url: str, tmp_path: Path) -> None:
+    """Two worker processes fold ranges of addresses over one shared PostgreSQL snapshot
+    (SQLite: in this process): erased addresses, email changes, every event type."""
+    golden = golden_services(database_url, tmp_path)
+    try:
+        tables = ("email_status", "erased_blocks")
+        before = {t: rows(golden, t) for t in tables}
+        assert golden.rebuild("email_status", verify=True, workers=2).differences == []
+        assert golden.rebuild("email_status", batch_size=3, workers=2).swapped
+        assert {t: rows(golden, t) for t in tables} == before
+    finally:
+        golden.close()
+
+
+def test_worker_processes_load_in_ranges_and_resume_after_the_last_range_written(
+        services: Services, database_url: str) -> None:
+    services.ledger.record(*[Bounce(f"w{i}@example.com", f"f{i}", "Transient", "General", T0,
+                                    "sns") for i in range(60)])
+    live = rows(services, "email_status")
+    seen: list[int] = []
+
+    def stop_after_three(done: int, total: int) -> None:
+        seen.append(done)
+        if len(seen) == 3:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        services.rebuild("email_status", batch_size=1000, workers=2, progress=stop_after_three)
+    resumed: list[int] = []
+    services.rebuild("email_status", batch_size=1000, workers=2,
+                     progress=lambda done, total: resumed.append(done))
+    assert rows(services, "email_status") == live
+    if database_url.startswith("postgresql"):  # 8 ranges of addresses, each its own commit
+        assert 0 < seen[1] < seen[2] < 120 and resumed[0] == seen[2]
+        assert len([d for d in resumed if d < 120]) >= 4
+    else:  # one chunk of 1,000 events holds them all
+        assert seen == [0, 120, 120] and resumed[0] == 120
