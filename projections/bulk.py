@@ -3,7 +3,8 @@
 A view that offers ``load(cur, events)`` is filled this way (the others event by event):
 
 - ``bulk_reads_data`` true: the events come **per aggregate, in version order** (every event
-  of an address in one call), the data keys read with one query per page of 5,000 rows,
+  of an address in one call), each row with its address's data key (joined, looked up once
+  per address),
   each event decrypted and decoded only when the view asks ``event.fields()``.
   ``email_status`` folds each history with the mutable fold and writes its rows with
   ``COPY``.
@@ -76,7 +77,8 @@ class LogEvent:
     def fields(self) -> dict[str, Any] | None:
         """Every field (``timestamp`` and ``occurred_at`` included) as Python values; ``None``
         for a redacted event (its address was erased)."""
-        _, key, version, topic, state = self._row
+        row = self._row
+        key, version, topic, state = row[1], row[2], row[3], row[4]
         if state is None:
             raise RuntimeError("this pass reads event types only (bulk_reads_data is false)")
         data: dict[str, Any] | None = None
@@ -105,7 +107,7 @@ class LogEvent:
         """Only ``timestamp`` and ``occurred_at`` — ``None`` for a redacted event, exactly as
         ``fields()``. A sealed event is still decrypted (that is what proves it readable and
         untouched), but only its small plain header is decoded, not the state."""
-        _, key, _, _, state = self._row
+        key, state = self._row[1], self._row[4]
         if state is None or not self.address_event or state[:1] != VERSION:
             return self.fields()
         header, plain = unseal(state, key, self._keys.cipher())
@@ -151,17 +153,16 @@ def boundaries(parts: int) -> list[str]:
 def histories(snapshot: Snapshot, opener: Opener, upto: int, after: str | None,
               until: str | None, size: int) -> Iterator[tuple[list[LogEvent], str | None]]:
     """Whole histories of aggregates ``after < id <= until``, about ``size`` events per
-    chunk, with the last aggregate in each (the resume mark); data keys one query a page."""
+    chunk, with the last aggregate in each (the resume mark); data keys read with the rows."""
     chunk: list[LogEvent] = []
     current, keys = None, _Keys(snapshot, None)
-    for page in snapshot.by_aggregate(upto, after, PAGE_SIZE, until):
-        page_keys = snapshot.keys({row[1] for row in page})  # one query per page
+    for page in snapshot.by_aggregate(upto, after, PAGE_SIZE, until, keyed=True):
         for row in page:
             if row[1] != current:
                 if len(chunk) >= size:
                     yield chunk, current
                     chunk = []
-                current, keys = row[1], _Keys(snapshot, page_keys.get(row[1]))
+                current, keys = row[1], _Keys(snapshot, row[5])
             chunk.append(LogEvent(row, kind(row[3]), opener, keys))
     yield chunk, current
 

@@ -1,9 +1,10 @@
 """Every event in global (notification) order, in the SPEC §4 shape, page by page.
 
-The log is read as rows inside one snapshot (``adapters.event_log``), 5,000 at a time: per
-page one query for the data keys of its addresses, then each row is decrypted, decoded with
-orjson and its times formatted once — no library event objects. Each page is written before
-the next is read, so memory stays flat however long the ledger is.
+The log is read as rows inside one snapshot (``adapters.event_log``), 5,000 at a time, each
+with its address's data key (joined by PostgreSQL; SQLite: one query per page), then each
+row is decrypted, decoded with orjson and its times formatted once — no library event
+objects. Each page is written before the next is read, so memory stays flat however long
+the ledger is.
 
 Most address events do not carry the address, so names come from the page's own
 ``Registered`` / ``RegisteredAgain`` events, then the ``email_status`` view, then the
@@ -92,12 +93,13 @@ class AddressNames:
 
 
 class Ciphers:
-    """The data keys of one page, loaded in one query, one cipher per address."""
+    """The data keys of one page (read with its rows), one cipher per address."""
 
-    def __init__(self, snapshot: Snapshot, ids: Iterable[str]) -> None:
+    def __init__(self, snapshot: Snapshot, rows: Iterable[Row]) -> None:
         self.snapshot = snapshot
+        keys = {row[1]: row[5] for row in rows if row[5] is not None}
         self.by_id: dict[str, AESGCM] = {
-            key_id: AESGCM(key) for key_id, key in snapshot.keys(set(ids)).items()}
+            key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
 
     def __call__(self, key_id: str) -> AESGCM | None:
         """Any address's cipher (another one's, for an email change: one more query)."""
@@ -122,9 +124,9 @@ def read(snapshot: Snapshot, opener: Opener, names: AddressNames, selection: Sel
          ) -> Iterator[tuple[int, list[Record]]]:
     """``records`` of one open snapshot, after ``selection.after`` up to ``upto`` (else
     its head): a whole export, or one worker's share (``projections.export_workers``)."""
-    for page in snapshot.pages(selection.after, page_size, upto=upto):
+    for page in snapshot.pages(selection.after, page_size, upto=upto, keyed=True):
         rows = _wanted(page, selection)
-        ciphers = Ciphers(snapshot, {row[1] for row in rows})
+        ciphers = Ciphers(snapshot, rows)
         yield page[-1][0], _page(rows, ciphers, opener, names, snapshot, selection.since)
 
 
@@ -135,7 +137,7 @@ def _page(rows: Sequence[Row], ciphers: Ciphers, opener: Opener, names: AddressN
     out: list[Record] = []
     unnamed: list[tuple[int, str]] = []
     loads, cipher_of, known = orjson.loads, ciphers.by_id.get, names.cache
-    for position, key, version, topic, state in rows:
+    for position, key, version, topic, state, _ in rows:
         what = kind(topic)
         data = None
         if what.address and state[:1] == VERSION:  # the usual case, inline

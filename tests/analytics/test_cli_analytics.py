@@ -58,3 +58,14 @@ def test_export_refuses_parquet_on_stdout_and_unknown_types(env: str) -> None:
     assert parquet.exit_code == 2 and "parquet needs a file" in parquet.stderr
     unknown = runner.invoke(app, ["export", "--format", "jsonl", "--out", "-", "--type", "Nope"])
     assert unknown.exit_code == 2 and "unknown event type 'Nope'" in unknown.stderr
+
+
+def test_workers_are_checked_and_sqlite_exports_in_one_process(env: str) -> None:
+    wrong = runner.invoke(app, ["export", "--format", "jsonl", "--out", "-", "--workers", "0"])
+    assert wrong.exit_code == 2 and "--workers" in wrong.output
+    one = runner.invoke(app, ["export", "--format", "jsonl", "--out", "-", "--workers", "1"])
+    many = runner.invoke(app, ["export", "--format", "jsonl", "--out", "-", "--workers", "4"])
+    assert one.exit_code == many.exit_code == 0, many.output
+    assert one.stdout == many.stdout and one.stdout.count("\n") == 6
+    replay = runner.invoke(app, ["replay", "email_status", "--workers", "4"])
+    assert replay.exit_code == 0, replay.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,19 +85,22 @@ class Interrupted(Exception):
     pass
 
 
+def stop_after(calls: int, seen: list[int]) -> Callable[[int, int], None]:
+    """A progress callback that notes each count and interrupts the rebuild at ``calls``."""
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if len(seen) == calls:
+            raise Interrupted
+    return progress
+
+
 def test_an_interrupted_rebuild_resumes_where_it_stopped(services: Services) -> None:
     services.ledger.record(*[Bounce(f"r{i}@example.com", f"f{i}", "Transient", "General", T0,
                                     "sns") for i in range(40)])
     live = rows(services, "email_status")
     seen: list[int] = []
-
-    def stop_after_three(done: int, total: int) -> None:
-        seen.append(done)
-        if len(seen) == 3:
-            raise Interrupted
-
     with pytest.raises(Interrupted):
-        services.rebuild("email_status", batch_size=10, progress=stop_after_three)
+        services.rebuild("email_status", batch_size=10, progress=stop_after(3, seen))
     resumed: list[int] = []
     services.rebuild("email_status", batch_size=10,
                      progress=lambda done, total: resumed.append(done))
@@ -288,14 +291,8 @@ def test_worker_processes_load_in_ranges_and_resume_after_the_last_range_written
                                     "sns") for i in range(60)])
     live = rows(services, "email_status")
     seen: list[int] = []
-
-    def stop_after_three(done: int, total: int) -> None:
-        seen.append(done)
-        if len(seen) == 3:
-            raise Interrupted
-
     with pytest.raises(Interrupted):
-        services.rebuild("email_status", batch_size=1000, workers=2, progress=stop_after_three)
+        services.rebuild("email_status", batch_size=1000, workers=2, progress=stop_after(3, seen))
     resumed: list[int] = []
     services.rebuild("email_status", batch_size=1000, workers=2,
                      progress=lambda done, total: resumed.append(done))
