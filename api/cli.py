@@ -23,6 +23,7 @@ from api.tokens import TokenError
 from domain.errors import LedgerError
 from projections.event_json import history_dict
 from projections.time_travel import parse_instant, status_at
+from projections.workers import WorkerFailed
 
 app = typer.Typer(help="bounceledger: the deliverability ledger for Amazon SES.",
                   no_args_is_help=True, add_completion=False)
@@ -72,6 +73,8 @@ def services() -> Iterator[Services]:
         fail(error.message, 2)
     except (StoreUnavailable, ValueError) as error:
         fail(str(error), 3)
+    except WorkerFailed as error:
+        fail(str(error), 1)
     finally:
         if built is not None:
             built.close()

@@ -19,6 +19,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder
@@ -42,8 +43,14 @@ def shareable(log: EventLog, workers: int) -> bool:
     return workers > 1 and log.url.dialect == "postgresql"
 
 
+class WorkerFailed(RuntimeError):
+    """A worker process ended without an answer (killed, out of memory): nothing after the
+    last range written was written; run the command again (a rebuild resumes)."""
+
+
 def in_order(log: EventLog, tasks: Sequence[Task], workers: int) -> Iterator[Any]:
-    """Each task's result, in the tasks' order, computed in ``workers`` processes."""
+    """Each task's result, in the tasks' order, computed in ``workers`` processes; a task's
+    own exception is raised here as it was raised there."""
     pool = ProcessPoolExecutor(min(workers, len(tasks)),
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start, initargs=(log,))
@@ -52,11 +59,20 @@ def in_order(log: EventLog, tasks: Sequence[Task], workers: int) -> Iterator[Any
         for work, args in tasks:
             waiting.append(pool.submit(work, *args))
             if len(waiting) > 2 * workers:
-                yield waiting.popleft().result()
+                yield _result(waiting.popleft())
         while waiting:
-            yield waiting.popleft().result()
+            yield _result(waiting.popleft())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: Future[Any]) -> Any:
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise WorkerFailed("a worker process ended without finishing its range (killed or "
+                           "out of memory); nothing after the last range written was "
+                           "written — run it again, or with --workers 1") from error
 
 
 class Reader:
