@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from adapters.redis_cache import Mirrored
 from api.app import create_app
 from api.services import Services, build_services
-from domain.reports import Bounce, Sent
+from domain.reports import Bounce, Complaint, Sent
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.proxy import Proxy
 
@@ -102,3 +102,49 @@ def test_sync_repairs_a_write_lost_while_redis_was_away(cached: Services, proxy:
     cached.mirror.sync()
     raw = direct(redis_url).get(f"{prefix}status:s@example.com") or ""
     assert raw.split(" ")[2] == "bounced"
+
+
+@pytest.fixture
+def erasable(database_url: str, redis_url: str, prefix: str) -> Iterator[Services]:
+    built = build_services(make_settings(database_url, redis_url=redis_url,
+                                         redis_prefix=prefix, erasure_key="check-erasure-key"))
+    yield built
+    built.close()
+
+
+def test_the_check_answers_the_same_from_redis_and_from_sql_for_every_status(
+        erasable: Services, database_url: str) -> None:
+    """Every status (and an erased blocked address, and one never seen) checked through the
+    proven Redis mirror and through a service without Redis on the same database: the same
+    answers over HTTP."""
+    cached, ledger = erasable, erasable.ledger
+    ledger.record(Sent("ok@example.com", "m1", NOW, "api"),
+                  Bounce("soft@example.com", "f1", "Transient", "General", NOW, "sns"),
+                  hard("hard@example.com"), hard("gone@example.com", "f2"),
+                  Complaint("angry@example.com", "c1", NOW, "sns", feedback_type="abuse"))
+    ledger.suppress("held@example.com", actor="ops", reason="legal hold", occurred_at=NOW,
+                    source="cli")
+    ledger.erase("gone@example.com", actor="ops", reason="asked", occurred_at=NOW,
+                 source="api")
+    addresses = ["ok@example.com", "soft@example.com", "hard@example.com",
+                 "angry@example.com", "held@example.com", "gone@example.com",
+                 "never@example.com"]
+    known = addresses[:5]
+    assert cached.mirror is not None and cached.mirror.sync() >= 0
+    assert set(cached.statuses._proven(known)) == set(known)  # the mirror answers these
+    plain = build_services(make_settings(database_url, erasure_key="check-erasure-key"))
+    try:
+        assert plain.mirror is None
+        answers = []
+        for services in (cached, plain):
+            with TestClient(create_app(services=services)) as client:
+                response = client.post("/v1/addresses:check", headers=AUTH,
+                                       json={"addresses": addresses})
+                assert response.status_code == 200
+                answers.append(response.json()["results"])
+    finally:
+        plain.close()
+    assert answers[0] == answers[1]
+    assert [(r["status"], r["sendable"]) for r in answers[0]] == [
+        ("ok", True), ("soft_bounced", True), ("bounced", False), ("complained", False),
+        ("suppressed", False), ("bounced", False), ("ok", True)]  # the erased block holds
