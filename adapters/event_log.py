@@ -179,8 +179,8 @@ class _SqliteSnapshot(Snapshot):
                                      ).fetchone()[0])
 
     def _rows(self, cursor: sqlite3.Cursor) -> Iterator[Row]:
-        for position, hex_id, version, topic, state, *key in cursor:
-            yield (position, hyphenated(hex_id), version, topic, state, *key)
+        for position, hex_id, version, topic, state in cursor:
+            yield (position, hyphenated(hex_id), version, topic, state)
 
     def pages(self, after: int, size: int, *, upto: int | None = None,
               states: bool = True, keyed: bool = False) -> Iterator[list[Row]]:

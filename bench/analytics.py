@@ -24,16 +24,16 @@ from typing import Any
 
 import psycopg
 
-from adapters.event_log import EventLog
 from adapters.sql import DatabaseUrl
+from api.cli_analytics import export_events
+from api.services import Services
 from bench.common import database, rate, services_on
 from domain.address import Address
 from domain.policy import Policy
 from domain.reports import Bounce, Complaint, Delivery, Report, Sent
 from projections.email_status import EmailStatusView
 from projections.event_counts import EventCountsView
-from projections.export import ParquetOut, Selection
-from projections.export_workers import chunks
+from projections.export import Selection
 from projections.rebuild import Rebuild
 from projections.workers import default_workers
 
@@ -105,10 +105,10 @@ def _phase(url: str, name: str) -> dict[str, Any]:
         ledger, db, log = services.ledger, services.db, services.event_log()
         work: dict[str, Callable[[], int]] = {
             "raw_log_read": lambda: _read_table(url, ledger.recorder.events_table_name),
-            "export_jsonl": lambda: _export(log, ledger, "jsonl", default_workers()),
-            "export_parquet": lambda: _export(log, ledger, "parquet", default_workers()),
-            "export_jsonl_one_process": lambda: _export(log, ledger, "jsonl", 1),
-            "export_parquet_one_process": lambda: _export(log, ledger, "parquet", 1),
+            "export_jsonl": lambda: _export(services, "jsonl", default_workers()),
+            "export_parquet": lambda: _export(services, "parquet", default_workers()),
+            "export_jsonl_one_process": lambda: _export(services, "jsonl", 1),
+            "export_parquet_one_process": lambda: _export(services, "parquet", 1),
             "rebuild_email_status": lambda: Rebuild(ledger, db, EmailStatusView(Policy()),
                                                     log=log, workers=default_workers()
                                                     ).run().position,
@@ -165,19 +165,11 @@ def _read_table(url: str, table: str) -> int:
     return count
 
 
-def _export(log: EventLog, ledger: Any, fmt: str, workers: int) -> int:
+def _export(services: Services, fmt: str, workers: int) -> int:
     """What ``bounceledger export`` does, to a temporary file."""
-    count = 0
     with tempfile.TemporaryDirectory() as folder:
-        path = f"{folder}/events.{fmt}"
-        sink: Any = ParquetOut(path) if fmt == "parquet" else open(path, "wb")  # noqa: SIM115
-        try:
-            for _, n, payload in chunks(log, ledger, fmt, Selection(), workers):
-                if payload is not None:
-                    sink.write_batch(payload) if fmt == "parquet" else sink.write(payload)
-                count += n
-        finally:
-            sink.close()
+        count, _ = export_events(services, fmt, f"{folder}/events.{fmt}", Selection(),
+                                 lambda _: None, workers)
     return count
 
 

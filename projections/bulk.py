@@ -3,8 +3,7 @@
 A view that offers ``load(cur, events)`` is filled this way (the others event by event):
 
 - ``bulk_reads_data`` true: the events come **per aggregate, in version order** (every event
-  of an address in one call), each row with its address's data key (joined, looked up once
-  per address),
+  of an address in one call), each row with its address's data key (read with the rows),
   each event decrypted and decoded only when the view asks ``event.fields()``.
   ``email_status`` folds each history with the mutable fold and writes its rows with
   ``COPY``.
@@ -230,11 +229,7 @@ class BulkLoad:
         tasks = [(_fold_range, (snapshot.shared, upto, lo, hi, self.batch_size, shadow.folder))
                  for lo, hi in ranges]
         for i, (count, folded) in enumerate(in_order(self.log, tasks, self.workers)):
-            def write(cur: Cursor, folded: list[Any] = folded) -> None:
-                for part in folded:
-                    shadow.write(cur, part)
-
-            yield count, write, ranges[i][1], i == len(ranges) - 1
+            yield count, partial(_write_all, shadow, folded), ranges[i][1], i == len(ranges) - 1
 
     def _chunks(self, snapshot: Snapshot, upto: int, after: str | None
                 ) -> Iterator[tuple[list[LogEvent], str | None, bool]]:
@@ -283,6 +278,11 @@ class BulkLoad:
 
 # One committed piece of a first pass: (events, what writes them, resume mark, last?).
 Piece = tuple[int, Callable[[Cursor], object], str | None, bool]
+
+
+def _write_all(shadow: FoldingView, folded: list[Any], cur: Cursor) -> None:
+    for part in folded:
+        shadow.write(cur, part)
 
 
 def _fold_range(shared: str, upto: int, after: str | None, until: str | None, size: int,

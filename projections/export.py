@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -231,10 +231,6 @@ def jsonl(record: Record) -> bytes:
                     recorded.encode(), dumps(data))
 
 
-def write_jsonl(page: Sequence[Record], out: IO[bytes]) -> None:
-    out.write(b"".join(map(jsonl, page)))
-
-
 def parquet_schema() -> Any:
     """The Parquet export's columns (docs/export.md)."""
     import pyarrow as pa
@@ -266,7 +262,7 @@ def parquet_batch(page: Sequence[Record], schema: Any) -> Any:
 
 
 class ParquetOut:
-    """A Parquet file written one row group per page (schema in docs/export.md)."""
+    """A Parquet file written one row group per batch (schema in docs/export.md)."""
 
     def __init__(self, path: str) -> None:
         import pyarrow.parquet as pq
@@ -274,12 +270,8 @@ class ParquetOut:
         self.schema = parquet_schema()
         self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
 
-    def write(self, page: Sequence[Record]) -> None:
-        if page:
-            self.write_batch(parquet_batch(page, self.schema))
-
     def write_batch(self, batch: Any) -> None:
-        """A batch made elsewhere (``projections.export_workers``), as one row group."""
+        """One record batch (``parquet_batch``) as one row group."""
         self._writer.write_batch(batch)
 
     def close(self) -> None:

@@ -7,7 +7,6 @@ Redis prefix, not in an export. The history keeps every event, redacted; a block
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.services import Services, build_services
 from domain.reports import Bounce, Sent
-from projections.export import records, write_jsonl
+from projections.export_workers import chunks
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.ses_fakes import FROM, moto_recipients
 
@@ -88,10 +87,9 @@ def redis_bytes(redis_url: str, prefix: str) -> bytes:
 
 
 def exported(services: Services) -> str:
-    out = io.BytesIO()
-    for _, page in records(services.event_log(), services.ledger):
-        write_jsonl(page, out)
-    return out.getvalue().decode()
+    out = b"".join(payload for _, _, payload in chunks(
+        services.event_log(), services.ledger, "jsonl") if payload)
+    return out.decode()
 
 
 def test_erasure_leaves_the_address_nowhere(client: TestClient, headers: dict,
