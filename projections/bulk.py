@@ -32,7 +32,7 @@ from adapters.shredding import VERSION, unseal
 from adapters.sql import Cursor, Database
 from domain.address import Address
 from projections.log_rows import Kind, Opener, kind, open_others, python_value, stale
-from projections.workers import in_order, reader, shareable
+from projections.workers import in_order, reader, shareable, worth_it
 
 MARKS_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_rebuilds (name TEXT PRIMARY KEY, "
@@ -206,7 +206,8 @@ class BulkLoad:
                 with self.db.write() as cur:
                     cur.execute("INSERT INTO projection_rebuilds (name, upto, resume_after, "
                                 "done) VALUES (?, ?, NULL, 0)", (self.tracking, upto))
-            pieces = (self._in_workers(snapshot, upto, after) if snapshot.shared
+            pieces = (self._in_workers(snapshot, upto, after)
+                      if snapshot.shared and worth_it(upto - done)
                       else self._here(snapshot, upto, after))
             for count, write, resume_after, last in pieces:
                 done += count

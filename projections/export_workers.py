@@ -4,8 +4,8 @@ Each worker turns one range of positions of the shared snapshot into finished ou
 JSONL bytes, or an Arrow record batch for Parquet (sent as Arrow IPC) — and this process
 writes them in log order: byte for byte the sequential export
 (``tests/analytics/test_export_golden.py``). SQLite cannot share a snapshot between
-connections: there, and for a log of one range or less, the same pages are made in this
-process.
+connections: there, and for fewer events than ``PARALLEL_FROM`` (workers take a while to
+start), the same pages are made in this process.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from projections.export import (
     read,
 )
 from projections.log_rows import Opener
-from projections.workers import in_order, reader, shareable
+from projections.workers import in_order, reader, shareable, worth_it
 
 RANGE = 25_000  # positions per task: ~0.3 s of one worker's work
 FORMATS = ("jsonl", "parquet")
@@ -44,7 +44,7 @@ def chunks(log: EventLog, ledger: Ledger, fmt: str, selection: Selection = Selec
     with log.snapshot(share=parallel) as snapshot:
         ranges = [(after, min(after + span, snapshot.head))
                   for after in range(selection.after, snapshot.head, span)]
-        if parallel and len(ranges) > 1 and snapshot.shared:
+        if snapshot.shared and len(ranges) > 1 and worth_it(snapshot.head - selection.after):
             schema = parquet_schema() if fmt == "parquet" else None
             tasks = [(_range, (snapshot.shared, after, upto, fmt, selection))
                      for after, upto in ranges]

@@ -29,3 +29,9 @@ def small_and_large(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]
     return ledger_of(folder, "s", 5_000), ledger_of(folder, "l", 50_000)
 
 
+
+
+@pytest.fixture
+def small_logs_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes even for the tests' small ledgers (``projections.workers``)."""
+    monkeypatch.setattr("projections.workers.PARALLEL_FROM", 0)

@@ -92,6 +92,7 @@ def test_a_selection_of_the_golden_ledger_is_its_lines(golden: Services, tmp_pat
     assert out.read_bytes() == b"".join(expected) and len(expected) >= 4
 
 
+@pytest.mark.usefixtures("small_logs_in_workers")
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_worker_processes_export_the_same_bytes(golden: Services, database_url: str,
                                                 tmp_path: Path, fmt: str) -> None:
@@ -117,6 +118,7 @@ def test_worker_processes_export_the_same_bytes(golden: Services, database_url: 
     assert lasts == (ranges if database_url.startswith("postgresql") else [head])
 
 
+@pytest.mark.usefixtures("small_logs_in_workers")
 def test_worker_processes_keep_the_selection(golden: Services, database_url: str) -> None:
     wanted = {"HardBounced", "Erased", "EmailChangedFrom", "Registered"}
     selection = Selection(after=10, types=frozenset(wanted))
@@ -125,3 +127,10 @@ def test_worker_processes_keep_the_selection(golden: Services, database_url: str
     expected = [line for line in GOLDEN.splitlines(keepends=True)
                 if json.loads(line)["type"] in wanted and json.loads(line)["position"] > 10]
     assert written == b"".join(expected) and len(expected) >= 4
+
+
+def test_a_small_log_is_exported_in_this_process(golden: Services) -> None:
+    """Fewer events than ``PARALLEL_FROM``: no worker is started, one page holds them all."""
+    lasts = [last for last, _, _ in chunks(golden.event_log(), golden.ledger, "jsonl",
+                                           workers=2, span=4)]
+    assert lasts == [GOLDEN.count(b"\n")]

@@ -270,6 +270,7 @@ def test_a_view_that_does_not_name_its_tables_is_refused_clearly(services: Servi
         Rebuild(services.ledger, services.db, Unnamed())
 
 
+@pytest.mark.usefixtures("small_logs_in_workers")
 def test_worker_processes_rebuild_the_golden_ledger_equal_to_its_live_view(
         database_url: str, tmp_path: Path) -> None:
     """Two worker processes fold ranges of addresses over one shared PostgreSQL snapshot
@@ -285,6 +286,7 @@ def test_worker_processes_rebuild_the_golden_ledger_equal_to_its_live_view(
         golden.close()
 
 
+@pytest.mark.usefixtures("small_logs_in_workers")
 def test_worker_processes_load_in_ranges_and_resume_after_the_last_range_written(
         services: Services, database_url: str) -> None:
     services.ledger.record(*[Bounce(f"w{i}@example.com", f"f{i}", "Transient", "General", T0,
